@@ -1,0 +1,34 @@
+# One entry point for the native stack and the checks. `make help` lists the targets.
+SHELL := /bin/bash
+STACK := ./deploy/native/stack.sh
+PYTEST_ARGS ?=
+
+.PHONY: help up down restart status test lint backup reset
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+
+up: ## install what is missing and start every service (a no-op when all are healthy)
+	@$(STACK) up
+
+down: ## stop every service (data stays in .state/)
+	@$(STACK) down
+
+restart: ## stop, then start every service
+	@$(STACK) restart
+
+status: ## show what runs and where it listens
+	@$(STACK) status
+
+test: up ## start the stack when needed, then run the whole test suite
+	@$(STACK) run dev python -m pytest $(PYTEST_ARGS)
+
+lint: ## ruff and mypy
+	@$(STACK) run dev ruff check .
+	@$(STACK) run dev ruff format --check .
+
+backup: up ## regenerate restore/catalogue.dump from the seeded generator
+	@$(STACK) run dev bash restore/make-postgres-backup.sh
+
+reset: down ## stop everything and delete all local state (data, logs, virtual environments)
+	rm -rf .state

@@ -1,0 +1,177 @@
+"""A seeded generator of catalogue data in the `content` layout.
+
+Same seed and size, same rows: ids come from a hash of (seed, kind, number) and every table is
+drawn from its own seeded random stream, so a film's people never depend on how many films were
+asked for before it. Rows are streamed to Postgres with COPY one batch at a time, so memory stays
+flat from a thousand films to a million.
+
+The data is meant to exercise the ETL: several genres and people per film, people in many films
+and in more than one role, films without a director or a rating, English and Russian text, and
+placeholder values ('N/A', empty strings) that must come out of the ETL as null.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import random
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta, timezone
+
+from catalogue import words
+
+EPOCH = datetime(2021, 6, 16, 20, 14, 9, tzinfo=timezone.utc)
+PLACEHOLDERS = ("N/A", "")
+
+
+@dataclass(frozen=True)
+class CatalogueSize:
+    films: int = 999
+    persons_per_film: float = 4.2
+
+    @property
+    def genres(self) -> int:
+        return len(words.GENRES)
+
+    @property
+    def persons(self) -> int:
+        return max(1, round(self.films * self.persons_per_film))
+
+
+def stable_uuid(seed: int, kind: str, number: int) -> uuid.UUID:
+    digest = hashlib.blake2b(f"{seed}:{kind}:{number}".encode(), digest_size=16).digest()
+    return uuid.UUID(bytes=digest, version=4)
+
+
+def _text(rng: random.Random, english: tuple[str, ...], russian: tuple[str, ...]) -> tuple[str, ...]:
+    return english if rng.random() < 0.5 else russian
+
+
+def _description(rng: random.Random) -> str | None:
+    roll = rng.random()
+    if roll < 0.05:
+        return None
+    if roll < 0.12:
+        return rng.choice(PLACEHOLDERS)
+    sentences = _text(rng, words.EN_SENTENCES, words.RU_SENTENCES)
+    return " ".join(rng.sample(sentences, rng.randint(1, 3)))
+
+
+def genre_rows(seed: int) -> Iterator[tuple]:
+    for number, (name, description) in enumerate(words.GENRES):
+        stamp = EPOCH + timedelta(seconds=number)
+        yield (stable_uuid(seed, "genre", number), name, description, stamp, stamp)
+
+
+def person_rows(seed: int, size: CatalogueSize) -> Iterator[tuple]:
+    rng = random.Random(f"{seed}:persons")
+    for number in range(size.persons):
+        # A few people carry the placeholder name, like the course data's unknown directors.
+        if number % 1500 == 7:
+            full_name = "N/A"
+        elif rng.random() < 0.5:
+            full_name = f"{rng.choice(words.EN_FIRST)} {rng.choice(words.EN_LAST)}"
+        else:
+            full_name = f"{rng.choice(words.RU_FIRST)} {rng.choice(words.RU_LAST)}"
+        stamp = EPOCH + timedelta(seconds=number)
+        yield (stable_uuid(seed, "person", number), full_name, stamp, stamp)
+
+
+@dataclass
+class FilmBatch:
+    films: list[tuple]
+    genre_links: list[tuple]
+    person_links: list[tuple]
+
+
+def film_batches(seed: int, size: CatalogueSize, batch_size: int = 5000) -> Iterator[FilmBatch]:
+    """Films with their genre and person links, `batch_size` films at a time."""
+    rng = random.Random(f"{seed}:films")
+    persons = size.persons
+    # Every person gets into at least one film: film n takes the next `fresh` people in turn.
+    fresh = math.ceil(persons / size.films)
+    batch = FilmBatch([], [], [])
+    link_number = 0
+    for number in range(size.films):
+        film_id = stable_uuid(seed, "film", number)
+        title_words = _text(rng, words.EN_TITLE_WORDS, words.RU_TITLE_WORDS)
+        title = " ".join(rng.sample(title_words, rng.randint(1, 3)))
+        rating = None if rng.random() < 0.08 else round(rng.uniform(1.0, 9.9), 1)
+        created_on = None if rng.random() < 0.1 else date(1950, 1, 1) + timedelta(days=rng.randrange(27000))
+        kind = "tv_show" if rng.random() < 0.15 else "movie"
+        stamp = EPOCH + timedelta(seconds=number)
+        batch.films.append((film_id, title, _description(rng), created_on, rating, kind, stamp, stamp))
+
+        for genre in rng.sample(range(size.genres), rng.choice((1, 1, 2, 2, 3, 4))):
+            link_number += 1
+            batch.genre_links.append(
+                (stable_uuid(seed, "genre_link", link_number), stable_uuid(seed, "genre", genre), film_id, stamp)
+            )
+
+        roles: dict[int, set[str]] = {}
+        for slot in range(fresh):
+            person = (number * fresh + slot) % persons
+            roles.setdefault(person, set()).add("actor" if slot else rng.choice(("actor", "writer")))
+        # Popular people: a skewed draw puts the low numbers into many films.
+        for _ in range(rng.randint(1, 4)):
+            person = int(persons * rng.random() ** 3)
+            roles.setdefault(person, set()).add(rng.choice(("actor", "actor", "writer")))
+        if rng.random() >= 0.1:
+            director = int(persons * rng.random() ** 2)
+            roles.setdefault(director, set()).add("director")
+            if rng.random() < 0.3:
+                roles[director].add("writer")
+        for person in sorted(roles):
+            for role in sorted(roles[person]):
+                link_number += 1
+                batch.person_links.append(
+                    (stable_uuid(seed, "person_link", link_number), stable_uuid(seed, "person", person),
+                     film_id, role, stamp)
+                )
+
+        if len(batch.films) >= batch_size:
+            yield batch
+            batch = FilmBatch([], [], [])
+    if batch.films:
+        yield batch
+
+
+def _copy(cursor, table: str, columns: str, rows) -> int:
+    count = 0
+    with cursor.copy(f"COPY content.{table} ({columns}) FROM STDIN") as copy:
+        for row in rows:
+            copy.write_row(row)
+            count += 1
+    return count
+
+
+def load(conn, seed: int = 42, size: CatalogueSize | None = None, batch_size: int = 5000) -> dict[str, int]:
+    """Stream a generated catalogue into the (empty) `content` schema of `conn`, a psycopg 3
+    connection; commits after every batch and returns the row count of each table."""
+    size = size or CatalogueSize()
+    counts = dict.fromkeys(("genre", "person", "film_work", "genre_film_work", "person_film_work"), 0)
+    with conn.cursor() as cur:
+        counts["genre"] = _copy(cur, "genre", "id, name, description, created, modified", genre_rows(seed))
+        people = person_rows(seed, size)
+        while True:
+            chunk = [row for _, row in zip(range(batch_size * 4), people)]
+            if not chunk:
+                break
+            counts["person"] += _copy(cur, "person", "id, full_name, created, modified", chunk)
+            conn.commit()
+        for batch in film_batches(seed, size, batch_size):
+            counts["film_work"] += _copy(
+                cur, "film_work", "id, title, description, creation_date, rating, type, created, modified",
+                batch.films,
+            )
+            counts["genre_film_work"] += _copy(
+                cur, "genre_film_work", "id, genre_id, film_work_id, created", batch.genre_links
+            )
+            counts["person_film_work"] += _copy(
+                cur, "person_film_work", "id, person_id, film_work_id, role, created", batch.person_links
+            )
+            conn.commit()
+    conn.commit()
+    return counts

@@ -1,0 +1,50 @@
+# PostgreSQL from Debian's packages, with its data under .state/postgres.
+# shellcheck shell=bash
+
+PG_MAJOR=$(compose_version postgres | cut -d. -f1)
+PG_BIN=/usr/lib/postgresql/$PG_MAJOR/bin
+PG_DIR=$STATE_DIR/postgres
+
+postgres_install() {
+    [ -x "$PG_BIN/postgres" ] || ensure_apt "postgresql-$PG_MAJOR"
+    ensure_apt "postgresql-client-$PG_MAJOR"
+}
+
+postgres_healthy() {
+    PGPASSWORD=$POSTGRES_PASSWORD "$PG_BIN/psql" -h 127.0.0.1 -p "$POSTGRES_PORT" -U "$POSTGRES_USER" \
+        -d postgres -tAc 'SELECT 1' >/dev/null 2>&1
+}
+
+postgres_start() {
+    if [ ! -f "$PG_DIR/data/PG_VERSION" ]; then
+        log postgres "initialising a new cluster in $PG_DIR/data"
+        service_dir "$PG_DIR" "$PG_DIR/run"
+        local pwfile=$PG_DIR/.pwfile
+        (umask 077; printf '%s\n' "$POSTGRES_PASSWORD" > "$pwfile")
+        is_root && chown "$SERVICE_USER" "$pwfile"
+        as_service_user "$PG_BIN/initdb" -D "$PG_DIR/data" -U "$POSTGRES_USER" --pwfile="$pwfile" \
+            --auth-local=scram-sha-256 --auth-host=scram-sha-256 --encoding=UTF8 --locale=C.UTF-8 >"$PG_DIR/initdb.log"
+        rm -f "$pwfile"
+    fi
+    log postgres "starting on 127.0.0.1:$POSTGRES_PORT"
+    as_service_user "$PG_BIN/pg_ctl" -D "$PG_DIR/data" -l "$PG_DIR/postgres.log" -w -t 60 start -o \
+        "-c config_file=$ROOT/deploy/postgres/postgresql.conf -c listen_addresses=127.0.0.1 \
+         -c port=$POSTGRES_PORT -c unix_socket_directories=$PG_DIR/run" >/dev/null
+    wait_until postgres 60 postgres_healthy
+    PGHOST=127.0.0.1 PGPORT=$POSTGRES_PORT PGPASSWORD=$POSTGRES_PASSWORD PATH=$PG_BIN:$PATH \
+        bash "$ROOT/deploy/postgres/init-databases.sh"
+}
+
+postgres_running() {
+    [ -f "$PG_DIR/data/postmaster.pid" ] && as_service_user "$PG_BIN/pg_ctl" -D "$PG_DIR/data" status >/dev/null 2>&1
+}
+
+postgres_stop() {
+    postgres_running || return 0
+    log postgres "stopping"
+    as_service_user "$PG_BIN/pg_ctl" -D "$PG_DIR/data" -m fast -w stop >/dev/null
+}
+
+postgres_describe() {
+    echo "postgresql://$POSTGRES_USER:***@127.0.0.1:$POSTGRES_PORT (databases $CATALOGUE_DB, $AUTH_DB, $AIRFLOW_DB)"
+}

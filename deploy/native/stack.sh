@@ -1,0 +1,76 @@
+#!/usr/bin/env bash
+# The native stack: `stack.sh up|down|status|restart [service...]`, and `stack.sh run VENV CMD...`
+# to run a command in one of the project's virtual environments with the stack's settings.
+# Services start in the order below; each has a file in services/ defining
+# <name>_install, <name>_start, <name>_stop, <name>_running, <name>_healthy and <name>_describe.
+set -euo pipefail
+
+# shellcheck source=deploy/native/lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+ALL_SERVICES=(postgres redis elasticsearch airflow api auth gateway)
+SERVICES=()
+for name in "${ALL_SERVICES[@]}"; do
+    if [ -f "$ROOT/deploy/native/services/$name.sh" ]; then
+        SERVICES+=("$name")
+    fi
+done
+
+load_env
+for name in "${SERVICES[@]}"; do
+    # shellcheck disable=SC1090
+    . "$ROOT/deploy/native/services/$name.sh"
+done
+
+selected() { if [ $# -gt 0 ]; then printf '%s\n' "$@"; else printf '%s\n' "${SERVICES[@]}"; fi; }
+
+up() {
+    mkdir -p "$STATE_DIR"
+    ensure_service_user
+    local name started=0
+    for name in $(selected "$@"); do
+        if "${name}_running" && "${name}_healthy"; then
+            continue
+        fi
+        "${name}_install"
+        "${name}_start"
+        started=$((started + 1))
+    done
+    [ "$started" -eq 0 ] && log stack "everything is already running"
+    status "$@"
+}
+
+down() {
+    local name names
+    names=$(selected "$@" | tac)
+    for name in $names; do "${name}_stop"; done
+}
+
+status() {
+    local name rc=0
+    for name in $(selected "$@"); do
+        if "${name}_running" 2>/dev/null && "${name}_healthy" 2>/dev/null; then
+            printf '  %-14s up      %s\n' "$name" "$("${name}_describe")"
+        elif "${name}_running" 2>/dev/null; then
+            printf '  %-14s unhealthy %s\n' "$name" "$("${name}_describe")"; rc=1
+        else
+            printf '  %-14s down\n' "$name"; rc=1
+        fi
+    done
+    return $rc
+}
+
+command=${1:-status}
+shift || true
+case $command in
+    up) up "$@" ;;
+    down) down "$@" ;;
+    restart) down "$@"; up "$@" ;;
+    status) status "$@" ;;
+    run)
+        venv=$1; shift
+        ensure_venv "$venv"
+        PATH=$STATE_DIR/venvs/$venv/bin:$PATH exec "$@"
+        ;;
+    *) echo "usage: $0 up|down|restart|status [service...] | run VENV COMMAND..." >&2; exit 2 ;;
+esac

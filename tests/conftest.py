@@ -1,0 +1,61 @@
+"""Settings every test shares: where the native stack's services listen (from .env)."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _dotenv() -> dict[str, str]:
+    values: dict[str, str] = {}
+    env_file = ROOT / ".env"
+    if env_file.exists():
+        for line in env_file.read_text(encoding="utf-8").splitlines():
+            line = line.strip()
+            if line and not line.startswith("#") and "=" in line:
+                key, _, value = line.partition("=")
+                values[key.strip()] = value.strip()
+    return values
+
+
+@dataclass(frozen=True)
+class Stack:
+    """Addresses and credentials of the running native stack."""
+
+    pg_user: str
+    pg_password: str
+    pg_port: int
+    catalogue_db: str
+    redis_port: int
+    es_port: int
+
+    def pg_dsn(self, dbname: str | None = None) -> str:
+        return (
+            f"postgresql://{self.pg_user}:{self.pg_password}@127.0.0.1:{self.pg_port}/"
+            f"{dbname or self.catalogue_db}"
+        )
+
+    @property
+    def es_url(self) -> str:
+        return f"http://127.0.0.1:{self.es_port}"
+
+    def redis_url(self, db: int = 0) -> str:
+        return f"redis://127.0.0.1:{self.redis_port}/{db}"
+
+
+@pytest.fixture(scope="session")
+def stack() -> Stack:
+    env = {**_dotenv(), **os.environ}
+    return Stack(
+        pg_user=env.get("POSTGRES_USER", "cinema"),
+        pg_password=env.get("POSTGRES_PASSWORD", ""),
+        pg_port=int(env.get("POSTGRES_PORT", "5432")),
+        catalogue_db=env.get("CATALOGUE_DB", "cinema"),
+        redis_port=int(env.get("REDIS_PORT", "6379")),
+        es_port=int(env.get("ES_PORT", "9200")),
+    )
