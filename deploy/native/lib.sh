@@ -115,3 +115,16 @@ ensure_uv() {
 }
 
 venv_bin() { printf '%s/venvs/%s/bin/%s' "$STATE_DIR" "$1" "$2"; }
+
+# Node tools pinned in requirements/node (the compose linter), installed under .state/node.
+ensure_node_tools() {
+    local dir=$STATE_DIR/node lock=$ROOT/requirements/node/package-lock.json
+    local sha; sha=$(sha256sum "$lock" | cut -d' ' -f1)
+    [ "$(cat "$dir/lock-sha" 2>/dev/null)" = "$sha" ] && return 0
+    command -v npm >/dev/null || ensure_apt npm
+    log node "installing the tools pinned in requirements/node"
+    mkdir -p "$dir"
+    cp "$ROOT/requirements/node/package.json" "$lock" "$dir/"
+    (cd "$dir" && npm ci --silent --no-fund --no-audit >&2)
+    echo "$sha" > "$dir/lock-sha"
+}

@@ -1,0 +1,62 @@
+"""The native stack: a second `make up` starts nothing, and it runs the compose file's versions."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+from pathlib import Path
+
+import httpx
+import psycopg
+import redis
+
+ROOT = Path(__file__).resolve().parents[2]
+COMPOSE = (ROOT / "docker-compose.yml").read_text(encoding="utf-8")
+
+
+def compose_tag(image: str) -> str:
+    match = re.search(rf"^\s*image:\s*{re.escape(image)}:(\S+)$", COMPOSE, re.MULTILINE)
+    assert match, f"no {image} image in docker-compose.yml"
+    return match.group(1)
+
+
+def test_second_up_starts_nothing():
+    done = subprocess.run(["make", "--no-print-directory", "up"], cwd=ROOT, capture_output=True, text=True,
+                          timeout=300, check=True)
+    assert "everything is already running" in done.stderr
+    assert "starting" not in done.stderr
+    assert re.search(r"^\s+postgres\s+up\b", done.stdout, re.MULTILINE)
+
+
+def test_status_reports_every_service_up():
+    done = subprocess.run(["make", "--no-print-directory", "status"], cwd=ROOT, capture_output=True, text=True,
+                          timeout=120)
+    assert done.returncode == 0, done.stdout + done.stderr
+    for service in ("postgres", "redis", "elasticsearch"):
+        assert re.search(rf"^\s+{service}\s+up\b", done.stdout, re.MULTILINE), done.stdout
+
+
+def test_elasticsearch_is_the_compose_version(stack):
+    nodes = httpx.get(f"{stack.es_url}/_nodes/_local", timeout=10).json()["nodes"]
+    (node,) = nodes.values()
+    assert node["version"] == compose_tag("docker.elastic.co/elasticsearch/elasticsearch")
+    heap = node["jvm"]["mem"]["heap_max_in_bytes"]
+    assert 512 * 2**20 <= heap <= 8 * 2**30
+
+
+def test_elasticsearch_runs_as_an_unprivileged_user(stack):
+    nodes = httpx.get(f"{stack.es_url}/_nodes/_local/process", timeout=10).json()["nodes"]
+    (node,) = nodes.values()
+    owner = Path(f"/proc/{node['process']['id']}").stat().st_uid
+    assert owner != 0
+
+
+def test_postgres_is_the_compose_major_version(stack):
+    with psycopg.connect(stack.pg_dsn("postgres")) as conn:
+        version = conn.execute("SHOW server_version").fetchone()[0]
+    assert version.split(".")[0] == compose_tag("postgres").split(".")[0]
+
+
+def test_redis_is_the_compose_version(stack):
+    info = redis.Redis.from_url(stack.redis_url()).info("server")
+    assert info["redis_version"].startswith(compose_tag("redis").rsplit(".", 1)[0])
