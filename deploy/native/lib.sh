@@ -19,10 +19,21 @@ as_service_user() {
 }
 
 ensure_service_user() {
-    if is_root && ! id "$SERVICE_USER" >/dev/null 2>&1; then
+    is_root || return 0
+    if ! id "$SERVICE_USER" >/dev/null 2>&1; then
         log stack "creating system user $SERVICE_USER"
         useradd --system --home-dir /nonexistent --shell /usr/sbin/nologin "$SERVICE_USER"
     fi
+    # The services read their configuration from the checkout: a clone under a private folder
+    # (such as /root) needs the search (x) bit on its parents, nothing more.
+    local dir=$ROOT
+    while ! runuser -u "$SERVICE_USER" -- test -r "$ROOT/docker-compose.yml" 2>/dev/null && [ "$dir" != / ]; do
+        if ! runuser -u "$SERVICE_USER" -- test -x "$dir" 2>/dev/null; then
+            log stack "letting $SERVICE_USER traverse $dir (chmod o+x)"
+            chmod o+x "$dir"
+        fi
+        dir=$(dirname "$dir")
+    done
 }
 
 # Directories the service user writes to; the project root stays owned by whoever cloned it.
