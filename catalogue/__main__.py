@@ -15,11 +15,19 @@ from catalogue.generator import CatalogueSize, load
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m catalogue", description=__doc__)
-    parser.add_argument("command", choices=("schema", "generate"),
-                        help="schema: create the content schema; generate: schema plus generated rows")
-    parser.add_argument("--dsn", default=os.environ.get("CATALOGUE_DSN"),
-                        help="Postgres connection string (default: $CATALOGUE_DSN)")
-    parser.add_argument("--films", type=int, default=CatalogueSize.films, help="number of films (default 999)")
+    parser.add_argument(
+        "command",
+        choices=("schema", "generate"),
+        help="schema: create the content schema; generate: schema plus generated rows",
+    )
+    parser.add_argument(
+        "--dsn",
+        default=os.environ.get("CATALOGUE_DSN"),
+        help="Postgres connection string (default: $CATALOGUE_DSN)",
+    )
+    parser.add_argument(
+        "--films", type=int, default=CatalogueSize.films, help="number of films (default 999)"
+    )
     parser.add_argument("--seed", type=int, default=42, help="random seed (default 42)")
     parser.add_argument("--batch-size", type=int, default=5000, help="films per COPY batch")
     args = parser.parse_args(argv)
@@ -32,7 +40,9 @@ def main(argv: list[str] | None = None) -> int:
         conn.execute(SCHEMA_SQL.read_text(encoding="utf-8"))
         conn.commit()
         if args.command == "generate":
-            counts = load(conn, seed=args.seed, size=CatalogueSize(films=args.films), batch_size=args.batch_size)
+            counts = load(
+                conn, seed=args.seed, size=CatalogueSize(films=args.films), batch_size=args.batch_size
+            )
             json.dump(counts, sys.stdout)
             sys.stdout.write("\n")
     return 0

@@ -18,11 +18,11 @@ import random
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 from catalogue import words
 
-EPOCH = datetime(2021, 6, 16, 20, 14, 9, tzinfo=timezone.utc)
+EPOCH = datetime(2021, 6, 16, 20, 14, 9, tzinfo=UTC)
 PLACEHOLDERS = ("N/A", "")
 
 
@@ -107,7 +107,12 @@ def film_batches(seed: int, size: CatalogueSize, batch_size: int = 5000) -> Iter
         for genre in rng.sample(range(size.genres), rng.choice((1, 1, 2, 2, 3, 4))):
             link_number += 1
             batch.genre_links.append(
-                (stable_uuid(seed, "genre_link", link_number), stable_uuid(seed, "genre", genre), film_id, stamp)
+                (
+                    stable_uuid(seed, "genre_link", link_number),
+                    stable_uuid(seed, "genre", genre),
+                    film_id,
+                    stamp,
+                )
             )
 
         roles: dict[int, set[str]] = {}
@@ -127,8 +132,13 @@ def film_batches(seed: int, size: CatalogueSize, batch_size: int = 5000) -> Iter
             for role in sorted(roles[person]):
                 link_number += 1
                 batch.person_links.append(
-                    (stable_uuid(seed, "person_link", link_number), stable_uuid(seed, "person", person),
-                     film_id, role, stamp)
+                    (
+                        stable_uuid(seed, "person_link", link_number),
+                        stable_uuid(seed, "person", person),
+                        film_id,
+                        role,
+                        stamp,
+                    )
                 )
 
         if len(batch.films) >= batch_size:
@@ -156,14 +166,16 @@ def load(conn, seed: int = 42, size: CatalogueSize | None = None, batch_size: in
         counts["genre"] = _copy(cur, "genre", "id, name, description, created, modified", genre_rows(seed))
         people = person_rows(seed, size)
         while True:
-            chunk = [row for _, row in zip(range(batch_size * 4), people)]
+            chunk = [row for _, row in zip(range(batch_size * 4), people, strict=False)]
             if not chunk:
                 break
             counts["person"] += _copy(cur, "person", "id, full_name, created, modified", chunk)
             conn.commit()
         for batch in film_batches(seed, size, batch_size):
             counts["film_work"] += _copy(
-                cur, "film_work", "id, title, description, creation_date, rating, type, created, modified",
+                cur,
+                "film_work",
+                "id, title, description, creation_date, rating, type, created, modified",
                 batch.films,
             )
             counts["genre_film_work"] += _copy(

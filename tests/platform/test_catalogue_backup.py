@@ -26,7 +26,9 @@ def counts(dsn: str) -> dict[str, int]:
 @pytest.fixture
 def restored(scratch_db) -> str:
     dsn = scratch_db()
-    subprocess.run([PG_BIN / "pg_restore", "--no-owner", "--exit-on-error", "--dbname", dsn, BACKUP], check=True)
+    subprocess.run(
+        [PG_BIN / "pg_restore", "--no-owner", "--exit-on-error", "--dbname", dsn, BACKUP], check=True
+    )
     return dsn
 
 
@@ -56,23 +58,36 @@ def test_backup_matches_the_generator_at_its_documented_seed(restored, schema_on
 
 def test_backup_holds_the_data_the_etl_must_handle(restored):
     with psycopg.connect(restored) as conn:
+
         def scalar(query: str) -> int:
             return conn.execute(query).fetchone()[0]
 
         assert scalar("SELECT count(*) FROM content.film_work WHERE rating IS NULL") > 0
-        assert scalar("""SELECT count(*) FROM content.film_work f WHERE NOT EXISTS (
-            SELECT 1 FROM content.person_film_work p WHERE p.film_work_id = f.id AND p.role = 'director')""") > 0
+        assert (
+            scalar("""SELECT count(*) FROM content.film_work f WHERE NOT EXISTS (
+            SELECT 1 FROM content.person_film_work p WHERE p.film_work_id = f.id AND p.role = 'director')""")
+            > 0
+        )
         assert scalar("SELECT count(*) FROM content.film_work WHERE description IN ('N/A', '')") > 0
         assert scalar("SELECT count(*) FROM content.person WHERE full_name = 'N/A'") > 0
         assert scalar("SELECT count(*) FROM content.film_work WHERE title ~ '[А-Яа-яЁё]'") > 0
         assert scalar("SELECT count(*) FROM content.film_work WHERE title ~ '^[A-Za-z ]+$'") > 0
         # People in many films, and in more than one role.
-        assert scalar("""SELECT max(n) FROM (SELECT count(DISTINCT film_work_id) n
-            FROM content.person_film_work GROUP BY person_id) t""") >= 10
-        assert scalar("""SELECT count(*) FROM (SELECT person_id FROM content.person_film_work
-            GROUP BY person_id HAVING count(DISTINCT role) > 1) t""") > 0
-        assert scalar("""SELECT min(n) FROM (SELECT count(*) n FROM content.genre_film_work
-            GROUP BY film_work_id) t""") >= 1
+        assert (
+            scalar("""SELECT max(n) FROM (SELECT count(DISTINCT film_work_id) n
+            FROM content.person_film_work GROUP BY person_id) t""")
+            >= 10
+        )
+        assert (
+            scalar("""SELECT count(*) FROM (SELECT person_id FROM content.person_film_work
+            GROUP BY person_id HAVING count(DISTINCT role) > 1) t""")
+            > 0
+        )
+        assert (
+            scalar("""SELECT min(n) FROM (SELECT count(*) n FROM content.genre_film_work
+            GROUP BY film_work_id) t""")
+            >= 1
+        )
 
 
 def _film(conn) -> uuid.UUID:
@@ -90,22 +105,43 @@ def _person(conn) -> uuid.UUID:
 @pytest.mark.parametrize(
     ("statement", "violation"),
     [
-        ("INSERT INTO content.film_work (id, title, type, rating) VALUES (gen_random_uuid(), 'x', 'movie', 11)",
-         psycopg.errors.CheckViolation),
-        ("INSERT INTO content.film_work (id, title, type, rating) VALUES (gen_random_uuid(), 'x', 'movie', -0.1)",
-         psycopg.errors.CheckViolation),
-        ("INSERT INTO content.film_work (id, title, type) VALUES (gen_random_uuid(), 'x', 'cartoon')",
-         psycopg.errors.CheckViolation),
-        ("INSERT INTO content.film_work (id, type) VALUES (gen_random_uuid(), 'movie')",
-         psycopg.errors.NotNullViolation),
-        ("INSERT INTO content.person_film_work (id, person_id, film_work_id, role) "
-         "VALUES (gen_random_uuid(), gen_random_uuid(), gen_random_uuid(), 'actor')",
-         psycopg.errors.ForeignKeyViolation),
-        ("INSERT INTO content.genre_film_work (id, genre_id, film_work_id) "
-         "VALUES (gen_random_uuid(), gen_random_uuid(), gen_random_uuid())",
-         psycopg.errors.ForeignKeyViolation),
+        (
+            "INSERT INTO content.film_work (id, title, type, rating) "
+            "VALUES (gen_random_uuid(), 'x', 'movie', 11)",
+            psycopg.errors.CheckViolation,
+        ),
+        (
+            "INSERT INTO content.film_work (id, title, type, rating) "
+            "VALUES (gen_random_uuid(), 'x', 'movie', -0.1)",
+            psycopg.errors.CheckViolation,
+        ),
+        (
+            "INSERT INTO content.film_work (id, title, type) VALUES (gen_random_uuid(), 'x', 'cartoon')",
+            psycopg.errors.CheckViolation,
+        ),
+        (
+            "INSERT INTO content.film_work (id, type) VALUES (gen_random_uuid(), 'movie')",
+            psycopg.errors.NotNullViolation,
+        ),
+        (
+            "INSERT INTO content.person_film_work (id, person_id, film_work_id, role) "
+            "VALUES (gen_random_uuid(), gen_random_uuid(), gen_random_uuid(), 'actor')",
+            psycopg.errors.ForeignKeyViolation,
+        ),
+        (
+            "INSERT INTO content.genre_film_work (id, genre_id, film_work_id) "
+            "VALUES (gen_random_uuid(), gen_random_uuid(), gen_random_uuid())",
+            psycopg.errors.ForeignKeyViolation,
+        ),
     ],
-    ids=["rating-11", "rating-negative", "unknown-type", "no-title", "orphan-person-link", "orphan-genre-link"],
+    ids=[
+        "rating-11",
+        "rating-negative",
+        "unknown-type",
+        "no-title",
+        "orphan-person-link",
+        "orphan-genre-link",
+    ],
 )
 def test_schema_rejects_bad_rows(schema_only, statement, violation):
     with psycopg.connect(schema_only) as conn, pytest.raises(violation):
@@ -115,7 +151,9 @@ def test_schema_rejects_bad_rows(schema_only, statement, violation):
 def test_schema_rejects_unknown_role_and_duplicate_links(schema_only):
     with psycopg.connect(schema_only, autocommit=True) as conn:
         film, person = _film(conn), _person(conn)
-        link = "INSERT INTO content.person_film_work (id, person_id, film_work_id, role) VALUES (%s, %s, %s, %s)"
+        link = (
+            "INSERT INTO content.person_film_work (id, person_id, film_work_id, role) VALUES (%s, %s, %s, %s)"
+        )
         with pytest.raises(psycopg.errors.CheckViolation):
             conn.execute(link, (uuid.uuid4(), person, film, "producer"))
         conn.execute(link, (uuid.uuid4(), person, film, "actor"))
@@ -137,7 +175,8 @@ def test_deleting_a_film_or_person_cascades_to_links(schema_only):
     with psycopg.connect(schema_only, autocommit=True) as conn:
         film, person = _film(conn), _person(conn)
         conn.execute(
-            "INSERT INTO content.person_film_work (id, person_id, film_work_id, role) VALUES (%s, %s, %s, 'actor')",
+            "INSERT INTO content.person_film_work (id, person_id, film_work_id, role) "
+            "VALUES (%s, %s, %s, 'actor')",
             (uuid.uuid4(), person, film),
         )
         conn.execute("DELETE FROM content.person WHERE id = %s", (person,))
@@ -147,7 +186,13 @@ def test_deleting_a_film_or_person_cascades_to_links(schema_only):
 def test_schema_script_is_idempotent(schema_only):
     with psycopg.connect(schema_only) as conn:
         conn.execute(SCHEMA_SQL.read_text(encoding="utf-8"))
-        indexes = {row[0] for row in conn.execute(
-            "SELECT indexname FROM pg_indexes WHERE schemaname = 'content'")}
-    assert {"film_work_modified_id_idx", "person_modified_id_idx", "genre_modified_id_idx",
-            "person_film_work_person_id_idx", "genre_film_work_genre_id_idx"} <= indexes
+        indexes = {
+            row[0] for row in conn.execute("SELECT indexname FROM pg_indexes WHERE schemaname = 'content'")
+        }
+    assert {
+        "film_work_modified_id_idx",
+        "person_modified_id_idx",
+        "genre_modified_id_idx",
+        "person_film_work_person_id_idx",
+        "genre_film_work_genre_id_idx",
+    } <= indexes

@@ -31,7 +31,9 @@ def test_compose_file_passes_dclint(compose_file):
 
 @pytest.mark.parametrize("dockerfile", DOCKERFILES, ids=lambda p: str(p.relative_to(ROOT)))
 def test_dockerfile_passes_hadolint(dockerfile):
-    done = subprocess.run(["hadolint", str(dockerfile)], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    done = subprocess.run(
+        ["hadolint", str(dockerfile)], cwd=ROOT, capture_output=True, text=True, timeout=120
+    )
     assert done.returncode == 0, done.stdout + done.stderr
 
 

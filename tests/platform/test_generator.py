@@ -70,14 +70,18 @@ def peak_rss_mib(dsn: str, films: int) -> tuple[float, dict[str, int]]:
     )
     done = subprocess.run(
         [sys.executable, "-c", probe, "generate", "--films", str(films), "--dsn", dsn],
-        cwd=ROOT, capture_output=True, text=True, check=True, env={**os.environ, "PYTHONPATH": str(ROOT)},
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
     )
     return float(done.stderr.strip().splitlines()[-1]), json.loads(done.stdout)
 
 
 @pytest.mark.slow
 def test_hundred_thousand_films_in_flat_memory(scratch_db):
-    small_rss, small_counts = peak_rss_mib(scratch_db(), 10_000)
+    small_rss, _ = peak_rss_mib(scratch_db(), 10_000)
     large_rss, large_counts = peak_rss_mib(scratch_db(), 100_000)
     assert large_counts["film_work"] == 100_000
     assert large_counts["person"] == CatalogueSize(films=100_000).persons

@@ -21,16 +21,23 @@ def compose_tag(image: str) -> str:
 
 
 def test_second_up_starts_nothing():
-    done = subprocess.run(["make", "--no-print-directory", "up"], cwd=ROOT, capture_output=True, text=True,
-                          timeout=300, check=True)
+    done = subprocess.run(
+        ["make", "--no-print-directory", "up"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=True,
+    )
     assert "everything is already running" in done.stderr
     assert "starting" not in done.stderr
     assert re.search(r"^\s+postgres\s+up\b", done.stdout, re.MULTILINE)
 
 
 def test_status_reports_every_service_up():
-    done = subprocess.run(["make", "--no-print-directory", "status"], cwd=ROOT, capture_output=True, text=True,
-                          timeout=120)
+    done = subprocess.run(
+        ["make", "--no-print-directory", "status"], cwd=ROOT, capture_output=True, text=True, timeout=120
+    )
     assert done.returncode == 0, done.stdout + done.stderr
     for service in ("postgres", "redis", "elasticsearch"):
         assert re.search(rf"^\s+{service}\s+up\b", done.stdout, re.MULTILINE), done.stdout
