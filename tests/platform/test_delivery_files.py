@@ -22,7 +22,9 @@ def test_there_is_a_compose_file():
 
 @pytest.mark.parametrize("compose_file", COMPOSE_FILES, ids=lambda p: p.name)
 def test_compose_file_passes_dclint(compose_file):
-    dclint = shutil.which("dclint")
+    dclint = shutil.which("dclint") or shutil.which(
+        "dclint", path=str(ROOT / ".state/node/node_modules/.bin")
+    )
     assert dclint, "dclint is installed by `make test` (requirements/node)"
     done = subprocess.run([dclint, str(compose_file)], cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stdout + done.stderr
