@@ -1,0 +1,37 @@
+"""`python -m api`: serve the content API with the settings from the environment."""
+
+from __future__ import annotations
+
+import logging
+from functools import partial
+
+from sanic import Sanic
+from sanic.worker.loader import AppLoader
+
+from api.app import create_app
+from api.settings import Settings
+
+
+def main() -> None:
+    settings = Settings()
+    logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # Workers are separate processes: each builds its own app (and clients) from the factory.
+    loader = AppLoader(factory=partial(create_app, settings))
+    app = loader.load()
+    single = settings.workers == 1
+    app.prepare(
+        host=settings.host,
+        port=settings.port,
+        workers=settings.workers,
+        access_log=settings.access_log,
+        single_process=single,
+        motd=False,
+    )
+    if single:
+        Sanic.serve_single(primary=app)
+    else:
+        Sanic.serve(primary=app, app_loader=loader)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""Typed shapes: what the repositories return, what the API answers, what requests may ask."""

@@ -1,0 +1,102 @@
+"""The response cache the repository wrappers share: Redis, keyed by the normalized request and
+the index generation, with a single in-flight load per key.
+
+The ETL INCRs the index's generation key after each load, so a bumped generation makes every
+older key unreachable at once; the TTL only bounds how long the dead keys linger. Redis being down
+is not an error: answers come straight from Elasticsearch and the outage is logged once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any, TypeVar
+from urllib.parse import urlencode
+
+from pydantic import TypeAdapter
+from redis.asyncio import Redis
+from redis.exceptions import RedisError
+
+from es_mappings import generation_key, index_name
+
+log = logging.getLogger(__name__)
+
+Value = TypeVar("Value")
+
+# One round trip per hit: read the generation, then the entry of that generation.
+_LOOKUP_SCRIPT = """
+local generation = redis.call('GET', KEYS[1]) or '0'
+return {generation, redis.call('GET', ARGV[1] .. generation .. ARGV[2])}
+"""
+
+
+def request_suffix(operation: str, params: Mapping[str, object]) -> str:
+    """The generation-independent part of a key: the operation and its sorted parameters."""
+    canonical = sorted((name, "" if value is None else str(value)) for name, value in params.items())
+    return f":{operation}?{urlencode(canonical)}"
+
+
+class ResponseCache:
+    """Fetches a value through Redis, loading it at most once per worker on a miss."""
+
+    def __init__(self, redis: Redis, index_prefix: str, ttl: int) -> None:
+        self._redis = redis
+        self._prefix = index_prefix
+        self._ttl = ttl
+        self._lookup = redis.register_script(_LOOKUP_SCRIPT)
+        self._inflight: dict[str, asyncio.Future[Any]] = {}
+        self._redis_down = False
+
+    async def fetch(
+        self,
+        index: str,
+        operation: str,
+        params: Mapping[str, object],
+        adapter: TypeAdapter[Value],
+        load: Callable[[], Awaitable[Value]],
+    ) -> Value:
+        head = f"api:{index_name(index, self._prefix)}:"
+        suffix = request_suffix(operation, params)
+        if self._ttl == 0:
+            return await self._once(head + suffix, load)
+        try:
+            reply = await self._lookup(keys=[generation_key(index, self._prefix)], args=[head, suffix])
+        except RedisError as error:
+            self._note_failure(error)
+            return await self._once(head + suffix, load)
+        self._note_success()
+        generation, cached = reply[0], reply[1] if len(reply) > 1 else None
+        if cached:
+            return adapter.validate_json(cached)
+        key = f"{head}{generation.decode()}{suffix}"
+        return await self._once(key, lambda: self._load_and_store(key, adapter, load))
+
+    async def _load_and_store(
+        self, key: str, adapter: TypeAdapter[Value], load: Callable[[], Awaitable[Value]]
+    ) -> Value:
+        value = await load()
+        try:
+            await self._redis.set(key, adapter.dump_json(value), ex=self._ttl)
+        except RedisError as error:
+            self._note_failure(error)
+        return value
+
+    async def _once(self, key: str, load: Callable[[], Awaitable[Value]]) -> Value:
+        """Identical concurrent misses share one load; a cancelled waiter does not cancel it."""
+        future = self._inflight.get(key)
+        if future is None:
+            future = asyncio.ensure_future(load())
+            self._inflight[key] = future
+            future.add_done_callback(lambda _: self._inflight.pop(key, None))
+        return await asyncio.shield(future)
+
+    def _note_failure(self, error: RedisError) -> None:
+        if not self._redis_down:
+            self._redis_down = True
+            log.warning("Redis unavailable, answering from Elasticsearch without cache: %s", error)
+
+    def _note_success(self) -> None:
+        if self._redis_down:
+            self._redis_down = False
+            log.warning("Redis is back, caching resumed")

@@ -1,0 +1,60 @@
+"""One Elasticsearch index as the repositories use it, with transport failures turned into 503s."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from elastic_transport import TransportError
+from elasticsearch import ApiError, AsyncElasticsearch, NotFoundError
+
+from api.errors import DependencyUnavailable
+from es_mappings import index_name
+
+log = logging.getLogger(__name__)
+
+
+class ElasticIndex:
+    """Search and get on one physical index (the logical name plus the configured prefix)."""
+
+    def __init__(self, es: AsyncElasticsearch, index: str, prefix: str = "") -> None:
+        self._es = es
+        self.index = index
+        self.name = index_name(index, prefix)
+
+    async def search(self, **request: Any) -> dict[str, Any]:
+        try:
+            response = await self._es.search(index=self.name, **request)
+        except NotFoundError as error:
+            raise self._missing_index(error) from None
+        except (ApiError, TransportError) as error:
+            raise self._unavailable(error) from None
+        return response.body
+
+    async def get(self, doc_id: str) -> dict[str, Any] | None:
+        """The document's source, or None when the index has no such document."""
+        try:
+            response = await self._es.get(index=self.name, id=doc_id)
+        except NotFoundError as error:
+            if isinstance(error.body, dict) and error.body.get("found") is False:
+                return None
+            raise self._missing_index(error) from None
+        except (ApiError, TransportError) as error:
+            raise self._unavailable(error) from None
+        return response.body["_source"]
+
+    def _missing_index(self, error: NotFoundError) -> DependencyUnavailable:
+        log.error("index %s is missing: %s", self.name, error)
+        return DependencyUnavailable("elasticsearch", f"index {self.name} is not available")
+
+    def _unavailable(self, error: Exception) -> DependencyUnavailable:
+        log.warning("Elasticsearch failed on %s: %s", self.name, error)
+        return DependencyUnavailable("elasticsearch", "the search backend is unavailable")
+
+
+def total_hits(response: dict[str, Any]) -> int:
+    return int(response["hits"]["total"]["value"])
+
+
+def sources(response: dict[str, Any]) -> list[dict[str, Any]]:
+    return [hit["_source"] for hit in response["hits"]["hits"]]

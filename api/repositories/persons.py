@@ -1,0 +1,97 @@
+"""People: the repository interface, its Elasticsearch implementation and its cached wrapper.
+
+A person's films come from the person's own document (the ETL embeds id, title, rating and
+roles there), so one `get` answers both the person and the person's film list.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Protocol
+from uuid import UUID
+
+from pydantic import TypeAdapter
+
+from api.models.film import FilmShort
+from api.models.page import Page
+from api.models.person import Person, PersonFilm
+from api.models.query import PageQuery, SearchQuery
+from api.repositories.cache import ResponseCache
+from api.repositories.elastic import ElasticIndex, sources, total_hits
+from es_mappings import PERSONS
+
+
+class PersonRepository(Protocol):
+    async def get(self, person_id: UUID) -> Person | None: ...
+
+    async def films(self, person_id: UUID, query: PageQuery) -> Page[FilmShort] | None: ...
+
+    async def search(self, query: SearchQuery) -> Page[Person]: ...
+
+
+def person_from_doc(doc: dict[str, Any]) -> Person:
+    return Person(
+        uuid=doc["id"],
+        full_name=doc["full_name"],
+        films=[PersonFilm(uuid=film["id"], roles=film.get("roles") or []) for film in doc.get("films") or []],
+    )
+
+
+class ElasticPersonRepository:
+    def __init__(self, index: ElasticIndex) -> None:
+        self._index = index
+
+    async def get(self, person_id: UUID) -> Person | None:
+        doc = await self._index.get(str(person_id))
+        return None if doc is None else person_from_doc(doc)
+
+    async def films(self, person_id: UUID, query: PageQuery) -> Page[FilmShort] | None:
+        doc = await self._index.get(str(person_id))
+        if doc is None:
+            return None
+        films = doc.get("films") or []
+        chosen = films[query.offset : query.offset + query.page_size]
+        items = [
+            FilmShort(uuid=film["id"], title=film["title"], imdb_rating=film.get("imdb_rating"))
+            for film in chosen
+        ]
+        return Page[FilmShort](items=items, total=len(films))
+
+    async def search(self, query: SearchQuery) -> Page[Person]:
+        response = await self._index.search(
+            query={"match": {"full_name": {"query": query.query, "fuzziness": "AUTO"}}},
+            sort=[{"_score": "desc"}, {"id": "asc"}],
+            from_=query.offset,
+            size=query.page_size,
+            track_total_hits=True,
+        )
+        items = [person_from_doc(doc) for doc in sources(response)]
+        return Page[Person](items=items, total=total_hits(response))
+
+
+_PERSON = TypeAdapter(Person | None)
+_FILM_PAGE = TypeAdapter(Page[FilmShort] | None)
+_PERSON_PAGE = TypeAdapter(Page[Person])
+
+
+class CachedPersonRepository:
+    """The same interface, answered from the response cache when it can be."""
+
+    def __init__(self, inner: PersonRepository, cache: ResponseCache) -> None:
+        self._inner = inner
+        self._cache = cache
+
+    async def get(self, person_id: UUID) -> Person | None:
+        return await self._cache.fetch(
+            PERSONS, "person", {"id": person_id}, _PERSON, lambda: self._inner.get(person_id)
+        )
+
+    async def films(self, person_id: UUID, query: PageQuery) -> Page[FilmShort] | None:
+        params = {"id": person_id, **query.model_dump()}
+        return await self._cache.fetch(
+            PERSONS, "person-films", params, _FILM_PAGE, lambda: self._inner.films(person_id, query)
+        )
+
+    async def search(self, query: SearchQuery) -> Page[Person]:
+        return await self._cache.fetch(
+            PERSONS, "person-search", query.model_dump(), _PERSON_PAGE, lambda: self._inner.search(query)
+        )

@@ -1,0 +1,31 @@
+"""`/api/v1/genres`: the list and one genre."""
+
+from __future__ import annotations
+
+from sanic import Blueprint, HTTPResponse, Request
+from sanic_ext import openapi
+
+from api.models.genre import Genre
+from api.models.query import PageQuery, parse_id
+from api.routes.params import path_id, query_params
+from api.routes.responses import model_response, page_response
+
+genres = Blueprint("genres", url_prefix="/api/v1/genres", strict_slashes=False)
+
+
+@genres.get("/")
+@openapi.summary("Genres by name")
+@openapi.response(200, {"application/json": list[Genre]})
+@query_params(PageQuery)
+async def genre_list(request: Request, query: PageQuery) -> HTTPResponse:
+    page = await request.app.ctx.genres.genres(query)
+    return page_response(request, page, query)
+
+
+@genres.get("/<genre_id:str>")
+@openapi.summary("One genre")
+@openapi.response(200, {"application/json": Genre})
+@path_id("genre_id")
+async def genre_detail(request: Request, genre_id: str) -> HTTPResponse:
+    genre = await request.app.ctx.genres.genre(parse_id("genre_id", genre_id))
+    return model_response(genre)

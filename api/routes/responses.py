@@ -1,0 +1,52 @@
+"""JSON bodies straight from the pydantic models (its serializer is faster than dict + dumps);
+lists are bare arrays with the total in `X-Total-Count` and neighbours in `Link`."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlencode
+
+from pydantic import BaseModel, TypeAdapter
+from sanic import HTTPResponse, Request
+
+from api.models.page import Page
+from api.models.query import PageQuery
+
+JSON = "application/json"
+
+
+def model_response(model: BaseModel) -> HTTPResponse:
+    return HTTPResponse(model.__pydantic_serializer__.to_json(model), content_type=JSON)
+
+
+_list_adapters: dict[type[BaseModel], TypeAdapter[list[Any]]] = {}
+
+
+def _list_adapter(item_type: type[BaseModel]) -> TypeAdapter[list[Any]]:
+    adapter = _list_adapters.get(item_type)
+    if adapter is None:
+        adapter = _list_adapters[item_type] = TypeAdapter(list[item_type])  # type: ignore[valid-type]
+    return adapter
+
+
+def page_response(request: Request, page: Page[Any], query: PageQuery) -> HTTPResponse:
+    body = _list_adapter(type(page.items[0])).dump_json(page.items) if page.items else b"[]"
+    headers = {"X-Total-Count": str(page.total)}
+    links = _links(request, query, page.total)
+    if links:
+        headers["Link"] = links
+    return HTTPResponse(body, content_type=JSON, headers=headers)
+
+
+def _links(request: Request, query: PageQuery, total: int) -> str:
+    params = {name: value for name, value in query.model_dump(mode="json").items() if value is not None}
+
+    def link(page_number: int, rel: str) -> str:
+        return f'<{request.path}?{urlencode({**params, "page_number": page_number})}>; rel="{rel}"'
+
+    links = []
+    if query.page_number > 1:
+        links.append(link(query.page_number - 1, "prev"))
+    if query.offset + query.page_size < total:
+        links.append(link(query.page_number + 1, "next"))
+    return ", ".join(links)

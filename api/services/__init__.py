@@ -1,0 +1,1 @@
+"""Use cases: what each endpoint asks of the repositories, and what counts as not found."""
