@@ -33,19 +33,23 @@ class Stack:
     catalogue_db: str
     redis_port: int
     es_port: int
+    # Hosts default to loopback (native stack); the compose test setup points them at its services.
+    pg_host: str = "127.0.0.1"
+    redis_host: str = "127.0.0.1"
+    es_host: str = "127.0.0.1"
 
     def pg_dsn(self, dbname: str | None = None) -> str:
         return (
-            f"postgresql://{self.pg_user}:{self.pg_password}@127.0.0.1:{self.pg_port}/"
+            f"postgresql://{self.pg_user}:{self.pg_password}@{self.pg_host}:{self.pg_port}/"
             f"{dbname or self.catalogue_db}"
         )
 
     @property
     def es_url(self) -> str:
-        return f"http://127.0.0.1:{self.es_port}"
+        return f"http://{self.es_host}:{self.es_port}"
 
     def redis_url(self, db: int = 0) -> str:
-        return f"redis://127.0.0.1:{self.redis_port}/{db}"
+        return f"redis://{self.redis_host}:{self.redis_port}/{db}"
 
 
 @pytest.fixture(scope="session")
@@ -58,4 +62,7 @@ def stack() -> Stack:
         catalogue_db=env.get("CATALOGUE_DB", "cinema"),
         redis_port=int(env.get("REDIS_PORT", "6379")),
         es_port=int(env.get("ES_PORT", "9200")),
+        pg_host=env.get("POSTGRES_HOST", "127.0.0.1"),
+        redis_host=env.get("REDIS_HOST", "127.0.0.1"),
+        es_host=env.get("ES_HOST", "127.0.0.1"),
     )
