@@ -1,0 +1,1 @@
+"""The auth service: accounts, JWT sessions, login history, roles and permission checks."""

@@ -1,0 +1,113 @@
+"""Command line: ``python -m auth serve|migrate|create-superuser|generate-keys``."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import getpass
+import logging
+import os
+import sys
+from pathlib import Path
+
+from auth.settings import Settings
+
+SUPERUSER_PASSWORD_VARIABLE = "AUTH_SUPERUSER_PASSWORD"  # noqa: S105 (a variable name)
+
+
+def _serve(settings: Settings, args: argparse.Namespace) -> int:
+    from auth.app import create_app
+    from auth.database import migrate
+
+    if settings.migrate_on_start:
+        applied = asyncio.run(migrate(settings))
+        logging.getLogger("auth").info("migrations applied: %s", applied or "none pending")
+    app = create_app(settings)
+    # One process: bcrypt runs in threads (it releases the GIL), so one event loop keeps both cores busy.
+    app.run(host=settings.host, port=settings.port, single_process=True, access_log=False, motd=False)
+    return 0
+
+
+def _migrate(settings: Settings, args: argparse.Namespace) -> int:
+    from auth.database import migrate
+
+    applied = asyncio.run(migrate(settings))
+    print(f"applied: {', '.join(applied)}" if applied else "the database is up to date")
+    return 0
+
+
+def _generate_keys(settings: Settings, args: argparse.Namespace) -> int:
+    from auth.services.signing_keys import PRIVATE_KEY_FILE, generate_key_files
+
+    if args.if_missing and (args.directory / PRIVATE_KEY_FILE).exists():
+        print(f"{args.directory / PRIVATE_KEY_FILE} exists; kept")
+        return 0
+    try:
+        path, kid = generate_key_files(args.directory, overwrite=args.force)
+    except FileExistsError as error:
+        print(error, file=sys.stderr)
+        return 1
+    print(f"wrote {path} (kid {kid}); set AUTH_PRIVATE_KEY_FILE={path}")
+    return 0
+
+
+def _superuser_password() -> str | None:
+    password = os.environ.get(SUPERUSER_PASSWORD_VARIABLE)
+    if password:
+        return password
+    if not sys.stdin.isatty():
+        print(f"no terminal to prompt on: set {SUPERUSER_PASSWORD_VARIABLE}", file=sys.stderr)
+        return None
+    first = getpass.getpass("password: ")
+    if first != getpass.getpass("again: "):
+        print("the passwords differ", file=sys.stderr)
+        return None
+    return first
+
+
+def _create_superuser(settings: Settings, args: argparse.Namespace) -> int:
+    from auth.superuser import create_superuser
+
+    password = _superuser_password()
+    if password is None:
+        return 1
+    try:
+        message = asyncio.run(create_superuser(settings, args.login, password, args.email))
+    except ValueError as error:
+        print(error, file=sys.stderr)
+        return 1
+    print(message)
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m auth", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    serve = commands.add_parser("serve", help="apply pending migrations, then serve HTTP")
+    serve.set_defaults(run=_serve)
+    commands.add_parser("migrate", help="apply pending migrations").set_defaults(run=_migrate)
+    keys = commands.add_parser("generate-keys", help="write a new Ed25519 key pair for development")
+    keys.add_argument("directory", type=Path, help="where private.pem and public.pem go")
+    keys.add_argument("--force", action="store_true", help="replace an existing key")
+    keys.add_argument("--if-missing", action="store_true", help="do nothing when a key exists")
+    keys.set_defaults(run=_generate_keys)
+    superuser = commands.add_parser(
+        "create-superuser",
+        help=f"create an account with the admin role (password: prompt or ${SUPERUSER_PASSWORD_VARIABLE})",
+    )
+    superuser.add_argument("--login", required=True)
+    superuser.add_argument("--email")
+    superuser.set_defaults(run=_create_superuser)
+
+    args = parser.parse_args(argv)
+    # Sanic configures its own loggers when serving; only the service's own logger is added here.
+    handler = logging.StreamHandler()
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
+    for name in ("auth", "aerich", "tortoise"):
+        logging.getLogger(name).addHandler(handler)
+        logging.getLogger(name).setLevel(logging.INFO)
+    return int(args.run(Settings(), args))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

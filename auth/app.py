@@ -1,0 +1,89 @@
+"""The app factory: settings in, a Sanic app with its blueprints, clients and error handling out."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from functools import partial
+
+import orjson
+from redis.asyncio import Redis
+from sanic import Sanic
+from tortoise import Tortoise
+
+from auth.database import tortoise_config
+from auth.errors import install_error_handlers
+from auth.routes.accounts import accounts
+from auth.routes.permissions import permissions
+from auth.routes.roles import roles
+from auth.routes.service_info import service_info
+from auth.routes.sessions import sessions
+from auth.services.accounts import AccountService
+from auth.services.login_history import ensure_partitions
+from auth.services.passwords import PasswordHasher
+from auth.services.revocation import RevocationList
+from auth.services.sessions import SessionService
+from auth.services.signing_keys import load_signing_key
+from auth.services.throttle import LoginThrottle
+from auth.services.tokens import TokenCodec
+from auth.settings import Settings
+
+log = logging.getLogger("auth")
+
+_PARTITION_CHECK_SECONDS = 12 * 3600
+
+
+def create_app(settings: Settings, name: str = "auth") -> Sanic:
+    """Build the service; the signing key is loaded here so a missing key fails before listening."""
+    # The OpenAPI document keys responses by integer status codes, hence OPT_NON_STR_KEYS.
+    app = Sanic(name, dumps=partial(orjson.dumps, option=orjson.OPT_NON_STR_KEYS))
+    app.config.OAS_URL_PREFIX = "/auth/openapi"
+    app.config.OAS_UI_DEFAULT = "swagger"
+    app.config.OAS_UI_REDOC = False
+    app.config.FALLBACK_ERROR_FORMAT = "json"
+    app.ext.openapi.describe("Cinema auth service", version="1.0.0")
+    app.ext.openapi.add_security_scheme("bearer", "http", scheme="bearer", bearer_format="JWT")
+
+    signing_key = load_signing_key(settings)
+    app.ctx.settings = settings
+    app.ctx.signing_key = signing_key
+
+    for blueprint in (service_info, accounts, sessions, roles, permissions):
+        app.blueprint(blueprint)
+    install_error_handlers(app)
+
+    @app.before_server_start
+    async def connect(app: Sanic) -> None:
+        await Tortoise.init(config=tortoise_config(settings), _enable_global_fallback=True)
+        app.ctx.redis = Redis.from_url(
+            settings.redis_url,
+            socket_timeout=settings.redis_timeout_seconds,
+            socket_connect_timeout=settings.redis_timeout_seconds,
+        )
+        hasher = PasswordHasher(settings.bcrypt_rounds, settings.hash_threads)
+        codec = TokenCodec(signing_key, settings)
+        revocations = RevocationList(app.ctx.redis, settings.access_ttl_seconds)
+        app.ctx.hasher = hasher
+        app.ctx.accounts = AccountService(hasher, revocations)
+        app.ctx.sessions = SessionService(
+            hasher, codec, revocations, LoginThrottle(app.ctx.redis, settings), settings.refresh_ttl_seconds
+        )
+        app.add_task(_keep_partitions_ahead(), name="login-history-partitions")
+
+    @app.after_server_stop
+    async def disconnect(app: Sanic) -> None:
+        app.ctx.hasher.close()
+        await app.ctx.redis.aclose()
+        await Tortoise.close_connections()
+
+    return app
+
+
+async def _keep_partitions_ahead() -> None:
+    """Login history is partitioned by month: keep the next months' partitions in place."""
+    while True:
+        try:
+            await ensure_partitions()
+        except Exception as error:  # retried on the next round; the DEFAULT partition catches rows
+            log.warning("could not create login history partitions: %r", error)
+        await asyncio.sleep(_PARTITION_CHECK_SECONDS)

@@ -1,0 +1,30 @@
+"""Login history: every attempt, failed or not. The table is partitioned by month in SQL."""
+
+from enum import StrEnum
+
+from tortoise import fields
+from tortoise.models import Model
+
+
+class LoginOutcome(StrEnum):
+    SUCCESS = "success"
+    UNKNOWN_LOGIN = "unknown_login"
+    WRONG_PASSWORD = "wrong_password"  # noqa: S105 (an outcome, not a password)
+    THROTTLED = "throttled"
+
+
+class LoginAttempt(Model):
+    """One login attempt. ``user`` is empty when the login named no account."""
+
+    id = fields.UUIDField(primary_key=True)
+    user: fields.ForeignKeyNullableRelation = fields.ForeignKeyField(
+        "models.User", related_name="login_attempts", null=True, on_delete=fields.CASCADE
+    )
+    login = fields.CharField(max_length=255)
+    outcome = fields.CharEnumField(LoginOutcome, max_length=16)
+    ip = fields.CharField(max_length=45, null=True)
+    user_agent = fields.TextField(null=True)
+    attempted_at = fields.DatetimeField()
+
+    class Meta:
+        table = "login_history"

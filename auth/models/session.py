@@ -1,0 +1,26 @@
+"""Sessions: one per login, the family of refresh tokens that follow from it."""
+
+from tortoise import fields
+from tortoise.models import Model
+
+
+class Session(Model):
+    """A login's refresh-token family; only ``refresh_jti`` may be exchanged, once.
+
+    ``revoked_at`` is the durable record of a logout; Redis only mirrors it for speed.
+    """
+
+    id = fields.UUIDField(primary_key=True)
+    user: fields.ForeignKeyRelation = fields.ForeignKeyField(
+        "models.User", related_name="sessions", on_delete=fields.CASCADE
+    )
+    refresh_jti = fields.UUIDField()
+    created_at = fields.DatetimeField(auto_now_add=True)
+    refreshed_at = fields.DatetimeField(null=True)
+    expires_at = fields.DatetimeField()
+    revoked_at = fields.DatetimeField(null=True, db_index=True)
+    ip = fields.CharField(max_length=45, null=True)
+    user_agent = fields.TextField(null=True)
+
+    class Meta:
+        table = "sessions"

@@ -1,0 +1,60 @@
+"""Who is calling: the Bearer access token, and the permission some routes require."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any, TypeVar
+
+from sanic import Request
+from sanic_ext import openapi
+
+from auth.errors import InvalidToken, PermissionDenied
+from auth.routes.documentation import carry_documentation
+from auth.services import roles
+from auth.services.tokens import TokenClaims
+
+Handler = TypeVar("Handler", bound=Callable[..., Any])
+
+
+def bearer_token(request: Request) -> str:
+    scheme, _, token = (request.headers.get("authorization") or "").partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise InvalidToken("send the access token as 'Authorization: Bearer <token>'")
+    return token.strip()
+
+
+def authenticated(handler: Handler) -> Handler:
+    """Admit only requests with a valid access token of an open session (``request.ctx.claims``)."""
+
+    @wraps(handler)
+    async def guarded(request: Request, *args: Any, **kwargs: Any) -> Any:
+        request.ctx.claims = await request.app.ctx.sessions.authenticate(bearer_token(request))
+        return await handler(request, *args, **kwargs)
+
+    carry_documentation(handler, guarded)
+    return openapi.secured("bearer")(guarded)  # type: ignore[return-value]
+
+
+def claims_of(request: Request) -> TokenClaims:
+    claims: TokenClaims = request.ctx.claims
+    return claims
+
+
+async def require_permission(request: Request, permission: str) -> None:
+    """Checked against the roles in the database, so a revoked role stops working at once."""
+    if not await roles.has_permission(claims_of(request).user_id, permission):
+        raise PermissionDenied(f"requires the permission {permission!r}")
+
+
+def requires_permission(permission: str) -> Callable[[Handler], Handler]:
+    def decorate(handler: Handler) -> Handler:
+        @wraps(handler)
+        async def guarded(request: Request, *args: Any, **kwargs: Any) -> Any:
+            await require_permission(request, permission)
+            return await handler(request, *args, **kwargs)
+
+        carry_documentation(handler, guarded)
+        return authenticated(guarded)  # type: ignore[return-value]
+
+    return decorate

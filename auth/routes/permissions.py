@@ -1,0 +1,32 @@
+"""The permission check other services ask: does this user hold this permission?"""
+
+from __future__ import annotations
+
+import uuid
+
+from sanic import Blueprint, Request
+from sanic.response import HTTPResponse, json
+from sanic_ext import openapi
+
+from auth.errors import InvalidRequest
+from auth.routes.guards import authenticated, claims_of, require_permission
+from auth.routes.schemas import PermissionOut, permission_body
+from auth.services import roles as role_service
+from auth.services.roles import MANAGE_ROLES
+
+permissions = Blueprint("permissions", url_prefix="/auth/api/v1")
+
+_MAX_PERMISSION_LENGTH = 128
+
+
+@permissions.get("/users/<user_id:uuid>/permissions/<permission:str>")
+@openapi.summary("Whether a user holds a permission (the user themself or a roles:manage caller)")
+@openapi.response(200, {"application/json": PermissionOut})
+@authenticated
+async def check_permission(request: Request, user_id: uuid.UUID, permission: str) -> HTTPResponse:
+    if len(permission) > _MAX_PERMISSION_LENGTH:
+        raise InvalidRequest([{"field": "permission", "message": "at most 128 characters"}])
+    if claims_of(request).user_id != user_id:
+        await require_permission(request, MANAGE_ROLES)
+    granted = await role_service.permission_granted(user_id, permission)
+    return json(permission_body(user_id, permission, granted))

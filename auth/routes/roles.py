@@ -1,0 +1,88 @@
+"""Role management and role assignment; every route needs the permission ``roles:manage``."""
+
+from __future__ import annotations
+
+import uuid
+
+from sanic import Blueprint, Request
+from sanic.response import HTTPResponse, empty, json
+from sanic_ext import openapi
+
+from auth.routes.guards import requires_permission
+from auth.routes.schemas import CreateRoleBody, RoleOut, UpdateRoleBody, role_body
+from auth.routes.validation import json_body
+from auth.services import roles as role_service
+from auth.services.roles import MANAGE_ROLES
+
+roles = Blueprint("roles", url_prefix="/auth/api/v1")
+
+
+@roles.get("/roles")
+@openapi.summary("Every role")
+@openapi.response(200, {"application/json": list[RoleOut]})
+@requires_permission(MANAGE_ROLES)
+async def list_roles(request: Request) -> HTTPResponse:
+    return json([role_body(role) for role in await role_service.list_roles()])
+
+
+@roles.post("/roles")
+@openapi.summary("Create a role")
+@openapi.response(201, {"application/json": RoleOut})
+@requires_permission(MANAGE_ROLES)
+@json_body(CreateRoleBody)
+async def create_role(request: Request, body: CreateRoleBody) -> HTTPResponse:
+    role = await role_service.create_role(body.name, body.description, body.permissions)
+    return json(role_body(role), status=201)
+
+
+@roles.get("/roles/<role_id:uuid>")
+@openapi.summary("One role")
+@openapi.response(200, {"application/json": RoleOut})
+@requires_permission(MANAGE_ROLES)
+async def get_role(request: Request, role_id: uuid.UUID) -> HTTPResponse:
+    return json(role_body(await role_service.get_role(role_id)))
+
+
+@roles.patch("/roles/<role_id:uuid>")
+@openapi.summary("Change a role's name, description or permissions")
+@openapi.response(200, {"application/json": RoleOut})
+@requires_permission(MANAGE_ROLES)
+@json_body(UpdateRoleBody)
+async def update_role(request: Request, role_id: uuid.UUID, body: UpdateRoleBody) -> HTTPResponse:
+    role = await role_service.update_role(role_id, body.name, body.description, body.permissions)
+    return json(role_body(role))
+
+
+@roles.delete("/roles/<role_id:uuid>")
+@openapi.summary("Delete a role; its users lose it")
+@openapi.response(204, None, "deleted")
+@requires_permission(MANAGE_ROLES)
+async def delete_role(request: Request, role_id: uuid.UUID) -> HTTPResponse:
+    await role_service.delete_role(role_id)
+    return empty()
+
+
+@roles.get("/users/<user_id:uuid>/roles")
+@openapi.summary("The roles a user holds")
+@openapi.response(200, {"application/json": list[RoleOut]})
+@requires_permission(MANAGE_ROLES)
+async def user_roles(request: Request, user_id: uuid.UUID) -> HTTPResponse:
+    return json([role_body(role) for role in await role_service.roles_of(user_id)])
+
+
+@roles.put("/users/<user_id:uuid>/roles/<role_id:uuid>")
+@openapi.summary("Give a user a role (idempotent)")
+@openapi.response(204, None, "assigned")
+@requires_permission(MANAGE_ROLES)
+async def assign_role(request: Request, user_id: uuid.UUID, role_id: uuid.UUID) -> HTTPResponse:
+    await role_service.assign_role(user_id, role_id)
+    return empty()
+
+
+@roles.delete("/users/<user_id:uuid>/roles/<role_id:uuid>")
+@openapi.summary("Take a role away from a user (idempotent)")
+@openapi.response(204, None, "revoked")
+@requires_permission(MANAGE_ROLES)
+async def revoke_role(request: Request, user_id: uuid.UUID, role_id: uuid.UUID) -> HTTPResponse:
+    await role_service.revoke_role(user_id, role_id)
+    return empty()

@@ -1,0 +1,53 @@
+"""Login, token refresh and logout."""
+
+from __future__ import annotations
+
+from sanic import Blueprint, Request
+from sanic.response import HTTPResponse, empty, json
+from sanic_ext import openapi
+
+from auth.routes.guards import authenticated, claims_of
+from auth.routes.schemas import LogInBody, LogOutBody, RefreshBody, TokenPairOut
+from auth.routes.validation import json_body
+from auth.services.client_address import client_ip
+from auth.services.sessions import Client
+
+sessions = Blueprint("sessions", url_prefix="/auth/api/v1")
+
+
+def _client(request: Request) -> Client:
+    trusted = request.app.ctx.settings.trusted_proxies
+    ip = client_ip(
+        request.conn_info.client_ip if request.conn_info else None,
+        request.headers.get("x-forwarded-for"),
+        trusted,
+    )
+    return Client(ip=ip, user_agent=(request.headers.get("user-agent") or None))
+
+
+@sessions.post("/login")
+@openapi.summary("Log in with login and password")
+@openapi.response(200, {"application/json": TokenPairOut})
+@json_body(LogInBody)
+async def log_in(request: Request, body: LogInBody) -> HTTPResponse:
+    pair = await request.app.ctx.sessions.log_in(body.login, body.password, _client(request))
+    return json(pair.body())
+
+
+@sessions.post("/refresh")
+@openapi.summary("Exchange a refresh token (once) for a new pair")
+@openapi.response(200, {"application/json": TokenPairOut})
+@json_body(RefreshBody)
+async def refresh(request: Request, body: RefreshBody) -> HTTPResponse:
+    pair = await request.app.ctx.sessions.refresh(body.refresh_token)
+    return json(pair.body())
+
+
+@sessions.post("/logout")
+@openapi.summary('End this session, or every session of the user with {"all": true}')
+@openapi.response(204, None, "logged out")
+@authenticated
+@json_body(LogOutBody, required=False)
+async def log_out(request: Request, body: LogOutBody) -> HTTPResponse:
+    await request.app.ctx.sessions.log_out(claims_of(request), everywhere=body.all)
+    return empty()

@@ -1,0 +1,46 @@
+"""bcrypt hashing off the event loop, with a dummy hash so unknown logins cost the same time."""
+
+from __future__ import annotations
+
+import asyncio
+from concurrent.futures import ThreadPoolExecutor
+
+import bcrypt
+
+from auth.services.password_policy import MAX_BYTES
+
+
+class PasswordHasher:
+    """Hashes and checks passwords in a small thread pool.
+
+    bcrypt releases the GIL while it works, so ``threads`` equal to the core count saturates the
+    CPU while the event loop keeps answering other requests.
+    """
+
+    def __init__(self, rounds: int, threads: int) -> None:
+        self._rounds = rounds
+        self._pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="bcrypt")
+        # Checked against when the login is unknown, so that answer takes as long as a wrong password.
+        self._dummy_hash = bcrypt.hashpw(b"no such account", bcrypt.gensalt(rounds))
+
+    async def hash(self, password: str) -> str:
+        salt = bcrypt.gensalt(self._rounds)
+        digest = await self._run(bcrypt.hashpw, password.encode(), salt)
+        return digest.decode()
+
+    async def verify(self, password: str, password_hash: str | None) -> bool:
+        """True when ``password`` matches; with no hash, spends the same time and returns False.
+
+        No stored password exceeds bcrypt's 72 bytes, so a longer one is wrong without comparing.
+        """
+        if password_hash is None or len(password.encode()) > MAX_BYTES:
+            await self._run(bcrypt.checkpw, password.encode(), self._dummy_hash)
+            return False
+        return await self._run(bcrypt.checkpw, password.encode(), password_hash.encode())
+
+    async def _run(self, func, *args):  # type: ignore[no-untyped-def]
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._pool, func, *args)
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=False, cancel_futures=True)

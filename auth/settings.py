@@ -1,0 +1,60 @@
+"""All settings of the auth service, read once from the environment (prefix ``AUTH_``)."""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+from pathlib import Path
+from typing import Annotated
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Settings of one auth process; every field can be set as ``AUTH_<NAME>``."""
+
+    model_config = SettingsConfigDict(env_prefix="AUTH_", extra="ignore")
+
+    host: str = "127.0.0.1"
+    port: int = 8001
+
+    database_url: str = "postgres://cinema@127.0.0.1:5432/auth"
+    database_pool_size: int = 10
+    migrate_on_start: bool = True
+    redis_url: str = "redis://127.0.0.1:6379/1"
+    redis_timeout_seconds: float = 0.5
+
+    # Signing key: a PEM file or the PEM itself; the key id defaults to the RFC 7638 thumbprint.
+    private_key_file: Path | None = None
+    private_key: str | None = None
+    key_id: str | None = None
+    issuer: str = "cinema-auth"
+    audience: str = "cinema"
+    access_ttl_seconds: int = Field(default=15 * 60, gt=0)
+    refresh_ttl_seconds: int = Field(default=30 * 24 * 3600, gt=0)
+
+    # bcrypt's cost; lower it only in tests that are not about the cost itself.
+    bcrypt_rounds: int = Field(default=12, ge=4, le=31)
+    hash_threads: int = Field(default=os.cpu_count() or 1, gt=0)
+
+    # X-Forwarded-For is believed only when the peer is one of these (the gateway).
+    trusted_proxies: Annotated[list[ipaddress.IPv4Network | ipaddress.IPv6Network], NoDecode] = Field(
+        default_factory=lambda: [ipaddress.ip_network("127.0.0.1/32"), ipaddress.ip_network("::1/128")]
+    )
+
+    # Brute-force protection: failures allowed before delays start, per account and per IP.
+    free_failures_per_account: int = 5
+    free_failures_per_ip: int = 20
+    failure_window_seconds: int = 15 * 60
+    first_delay_seconds: int = 1
+    max_delay_seconds: int = 5 * 60
+
+    @field_validator("trusted_proxies", mode="before")
+    @classmethod
+    def _split_networks(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [
+                ipaddress.ip_network(part.strip(), strict=False) for part in value.split(",") if part.strip()
+            ]
+        return value
