@@ -1,0 +1,250 @@
+"""The Airflow side: DAG definitions built from the plain modules of this package.
+
+Only the DAG files import this module (it needs Airflow); everything it calls runs without it.
+Settings read at parse time come from the environment (schedules, retries); settings read at run
+time are Airflow Variables (index prefix, batch size, Redis URL), which `AIRFLOW_VAR_*` can set.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import redis
+from airflow.providers.elasticsearch.hooks.elasticsearch import ElasticsearchSQLHook
+from airflow.providers.postgres.hooks.postgres import PostgresHook
+from airflow.sdk import DAG, Variable, task
+from airflow.sdk.exceptions import AirflowSkipException
+from elasticsearch import Elasticsearch
+
+import es_mappings
+from cinema_etl import extract, journal, pipeline, restore
+
+log = logging.getLogger(__name__)
+
+CATALOGUE_CONN = "catalogue_db"
+ELASTICSEARCH_CONN = "elasticsearch"
+START = datetime(2024, 1, 1, tzinfo=UTC)
+
+ETL_SCHEDULE = os.environ.get("CINEMA_ETL_SCHEDULE", "* * * * *")
+RESTORE_SCHEDULE = os.environ.get("CINEMA_RESTORE_SCHEDULE", "*/10 * * * *")
+RETRIES = int(os.environ.get("CINEMA_ETL_RETRIES", "3"))
+
+DEFAULT_ARGS: dict[str, Any] = {
+    "owner": "data-engineering",
+    "retries": RETRIES,
+    "retry_delay": timedelta(seconds=15),
+    "retry_exponential_backoff": 2.0,
+    "max_retry_delay": timedelta(minutes=5),
+}
+
+
+def index_prefix() -> str:
+    return str(Variable.get("cinema_index_prefix", default=""))
+
+
+def catalogue_dsn() -> str:
+    """A libpq DSN from the `catalogue_db` connection (for pg_restore and our own connections)."""
+    uri = PostgresHook(postgres_conn_id=CATALOGUE_CONN).get_uri()
+    return uri.replace("postgresql+psycopg://", "postgresql://", 1).replace("postgres://", "postgresql://", 1)
+
+
+def catalogue_connection():
+    conn = PostgresHook(postgres_conn_id=CATALOGUE_CONN).get_conn()
+    extract.prepare(conn)
+    return conn
+
+
+def elasticsearch_client() -> Elasticsearch:
+    client = ElasticsearchSQLHook(elasticsearch_conn_id=ELASTICSEARCH_CONN).get_conn().es
+    return client.options(request_timeout=120)
+
+
+def cache_client() -> redis.Redis:
+    url = str(Variable.get("cinema_redis_url", default="redis://127.0.0.1:6379/0"))
+    return redis.Redis.from_url(url, socket_timeout=10)
+
+
+ETL_DOC = """
+### {dag_id}: keeps the `{index}` index in step with Postgres
+
+Every run brings the index to the catalogue's current state and writes only what changed:
+
+1. **create** the index from `es_mappings/{index}.json` when it is missing (then a full load);
+2. **own rows**: `content.{table}` rows after the stored `(modified, id)` watermark, in keyset
+   pages (no OFFSET: thousands of rows sharing one `modified` are neither skipped nor repeated);
+3. **embedded rows**: {related};
+4. **journal**: links added or removed and rows deleted, recorded by triggers the ETL installs in
+   the catalogue (`etl.journal`, see below); a deleted row's document is deleted;
+5. **generation**: when the index changed, `INCR` its generation key in Redis, which the content API
+   puts into its cache keys, so fresh data shows at once.
+
+**Why a journal?** The link tables have no `modified` column and a deleted row leaves nothing to page
+through. Statement-level triggers write the affected film/person/genre ids to `etl.journal`;
+the run rebuilds those documents from Postgres (or deletes them). Comparing whole link sets on
+every run would read the whole catalogue every minute; the journal reads only what changed.
+
+**State** (watermarks, journal position) lives in the index mapping's `_meta.cinema_etl`, written only
+after Elasticsearch acknowledged the batch it covers. Dropping, recreating or restoring the index
+resets it with the data, so it can never claim more than the index holds. An index whose state
+belongs to another database (for example restored from the snapshot) is resynced: all documents
+are upserted again (unchanged ones are noops) and documents without a row are swept out.
+
+**Placeholders**: 'N/A' and empty strings become null; people named 'N/A' are left out of the
+people lists (a film whose director is 'N/A' has `directors_names: []`){extra}.
+
+Settings: Airflow Variables `cinema_index_prefix` (default empty), `cinema_etl_batch_size`
+(default 1000), `cinema_redis_url`; connections `{catalogue}` and `{es}`; schedule from
+`CINEMA_ETL_SCHEDULE` (default every minute). One active run, no catch-up, retries with
+exponential backoff. The first task is skipped while the catalogue is not restored yet, or while
+all three indices are absent (then `restore_elasticsearch` restores them from the snapshot first).
+"""
+
+_RELATED = {
+    es_mappings.MOVIES: "renamed people and genres (`content.person`, `content.genre` by their own "
+    "watermarks) rebuild every film that shows them",
+    es_mappings.GENRES: "none (a genre document only counts its films; link changes come from the journal)",
+    es_mappings.PERSONS: "retitled or re-rated films (`content.film_work` by its own watermark) rebuild "
+    "every person document that lists them",
+}
+_EXTRA = {
+    es_mappings.MOVIES: "",
+    es_mappings.GENRES: ". The index holds every genre with a real name, with `film_count` 0 when unused",
+    es_mappings.PERSONS: ". The index holds every person with a real name (people named 'N/A' are not "
+    "indexed), with `films: []` when not linked to any film",
+}
+
+
+def etl_dag(dag_id: str, name: str) -> DAG:
+    """The incremental DAG of index `name`."""
+    spec = pipeline.SPECS[name]
+    doc = ETL_DOC.format(
+        dag_id=dag_id,
+        index=name,
+        table=spec.table,
+        related=_RELATED[name],
+        extra=_EXTRA[name],
+        catalogue=CATALOGUE_CONN,
+        es=ELASTICSEARCH_CONN,
+    )
+    with DAG(
+        dag_id=dag_id,
+        schedule=ETL_SCHEDULE,
+        start_date=START,
+        catchup=False,
+        max_active_runs=1,
+        default_args=DEFAULT_ARGS,
+        doc_md=doc,
+        tags=["cinema", "etl"],
+        dagrun_timeout=timedelta(hours=2),
+    ) as dag:
+
+        @task(task_id="check_sources")
+        def check_sources() -> None:
+            """Skip while the restores have yet to run."""
+            with catalogue_connection() as conn:
+                if not journal.catalogue_exists(conn):
+                    raise AirflowSkipException("the catalogue is not restored yet (restore_postgres)")
+            es = elasticsearch_client()
+            prefix = index_prefix()
+            names = [es_mappings.index_name(n, prefix) for n in es_mappings.INDICES]
+            if (
+                not any(es.indices.exists(index=n) for n in names)
+                and (restore.SNAPSHOT_DIR / "index.latest").is_file()
+            ):
+                raise AirflowSkipException(
+                    "no index yet: restore_elasticsearch restores them from the snapshot"
+                )
+
+        @task(task_id=f"sync_{name}")
+        def sync() -> dict[str, Any]:
+            """Load what changed since the stored state; see the DAG docs."""
+            batch_size = int(Variable.get("cinema_etl_batch_size", default="1000"))
+            with catalogue_connection() as conn:
+                report = pipeline.run_index(
+                    conn, elasticsearch_client(), cache_client(), name, index_prefix(), batch_size
+                )
+            return {
+                "index": report.index,
+                "rows_read": report.rows_read,
+                "written": report.counts.written,
+                "deleted": report.counts.deleted,
+                "unchanged": report.counts.unchanged,
+                "created": report.created,
+                "resynced": report.resynced,
+                "generation": report.generation,
+            }
+
+        check_sources() >> sync()
+    return dag
+
+
+RESTORE_POSTGRES_DOC = """
+### restore_postgres: the catalogue from `restore/catalogue.dump`
+
+When the catalogue database (connection `catalogue_db`) has no `content` schema, or its tables hold
+no rows, restore the pg_dump backup with `pg_restore` in one transaction. Otherwise the task is
+**skipped** (grey in the UI) and nothing is touched: it never overwrites existing data.
+Runs when created and then on `CINEMA_RESTORE_SCHEDULE` (default every 10 minutes); `make up` also
+triggers it when the catalogue is empty.
+"""
+
+RESTORE_ES_DOC = """
+### restore_elasticsearch: the indices from the snapshot in `restore/elasticsearch/`
+
+For every index (`movies`, `genres`, `persons`, with the `cinema_index_prefix` Variable) that is
+missing, register the read-only filesystem repository `cinema_restore` (location `elasticsearch`,
+relative to `path.repo`, which is `restore/` in both stacks) and restore it from snapshot
+`catalogue`. Indices that exist are left alone; when none is missing the task is **skipped**.
+The snapshot is made from the default catalogue by `make es-snapshot` (load with the ETL, then
+snapshot). The restored indices carry the ETL state of the snapshot's build database, so the next
+ETL run resyncs them against this catalogue (unchanged documents are noops).
+"""
+
+
+def restore_postgres_dag() -> DAG:
+    with DAG(
+        dag_id="restore_postgres",
+        schedule=RESTORE_SCHEDULE,
+        start_date=START,
+        catchup=False,
+        max_active_runs=1,
+        default_args=DEFAULT_ARGS,
+        doc_md=RESTORE_POSTGRES_DOC,
+        tags=["cinema", "restore"],
+    ) as dag:
+
+        @task(task_id="restore_catalogue")
+        def restore_catalogue() -> str:
+            outcome = restore.restore_postgres(catalogue_dsn())
+            if not outcome.restored:
+                raise AirflowSkipException(outcome.reason)
+            return outcome.reason
+
+        restore_catalogue()
+    return dag
+
+
+def restore_elasticsearch_dag() -> DAG:
+    with DAG(
+        dag_id="restore_elasticsearch",
+        schedule=RESTORE_SCHEDULE,
+        start_date=START,
+        catchup=False,
+        max_active_runs=1,
+        default_args=DEFAULT_ARGS,
+        doc_md=RESTORE_ES_DOC,
+        tags=["cinema", "restore"],
+    ) as dag:
+
+        @task(task_id="restore_indices")
+        def restore_indices() -> str:
+            outcome = restore.restore_elasticsearch(elasticsearch_client(), index_prefix())
+            if not outcome.restored:
+                raise AirflowSkipException(outcome.reason)
+            return outcome.reason
+
+        restore_indices()
+    return dag

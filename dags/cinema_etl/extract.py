@@ -1,0 +1,154 @@
+"""Reads from the catalogue: keyset pages of changed rows and the rows a document is built from.
+
+Every read is bounded: pages of `batch_size` rows by (modified, id), never OFFSET, so rows that
+share one `modified` value are neither skipped nor read twice, and memory stays flat however
+large the catalogue grows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+import psycopg
+
+from cinema_etl.state import Watermark
+
+SOURCE_TABLES = ("film_work", "genre", "person")
+
+# Which film ids or person ids a changed row of another table touches.
+_LINKED_IDS = {
+    ("person", "film_work"): ("person_film_work", "person_id", "film_work_id"),
+    ("genre", "film_work"): ("genre_film_work", "genre_id", "film_work_id"),
+    ("film_work", "person"): ("person_film_work", "film_work_id", "person_id"),
+}
+
+
+def connect(dsn: str) -> psycopg.Connection:
+    """A connection set up the way the ETL expects (autocommit, UTC)."""
+    conn = psycopg.connect(dsn, autocommit=True)
+    prepare(conn)
+    return conn
+
+
+def prepare(conn: psycopg.Connection) -> None:
+    """Autocommit (every page sees what committed before it) and UTC (stable date strings)."""
+    conn.autocommit = True
+    conn.execute("SET TIME ZONE 'UTC'")
+
+
+def safe_bound(conn: psycopg.Connection) -> datetime:
+    """The latest `modified` that can be paged past safely.
+
+    `modified` defaults to the transaction's start time, so a transaction still open may commit
+    rows older than rows already visible. Rows from the start of the oldest open transaction on
+    (other than ours) wait for the next run.
+    """
+    row = conn.execute(
+        "SELECT least(clock_timestamp(), min(xact_start)) FROM pg_stat_activity"
+        " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        " AND backend_type = 'client backend' AND xact_start IS NOT NULL"
+    ).fetchone()
+    assert row is not None
+    return row[0]
+
+
+def max_watermark(conn: psycopg.Connection, table: str) -> Watermark:
+    """The current end of `table` in (modified, id) order, or the zero watermark when empty."""
+    row = conn.execute(
+        f"SELECT modified, id FROM content.{table} ORDER BY modified DESC, id DESC LIMIT 1"  # noqa: S608
+    ).fetchone()
+    return Watermark(row[0].isoformat(), str(row[1])) if row else Watermark()
+
+
+def changed_pages(
+    conn: psycopg.Connection, table: str, since: Watermark, bound: datetime, batch_size: int
+) -> Iterator[tuple[list[UUID], Watermark]]:
+    """Pages of ids of `table` rows after `since` and before `bound`, with each page's last position."""
+    if table not in SOURCE_TABLES:
+        raise ValueError(f"unknown source table {table!r}")
+    position = since.key()
+    while True:
+        rows = conn.execute(
+            f"SELECT id, modified FROM content.{table}"  # noqa: S608 - table is from SOURCE_TABLES
+            " WHERE (modified, id) > (%s::timestamptz, %s::uuid) AND modified < %s"
+            " ORDER BY modified, id LIMIT %s",
+            (*position, bound, batch_size),
+        ).fetchall()
+        if not rows:
+            return
+        last_id, last_modified = rows[-1]
+        mark = Watermark(last_modified.isoformat(), str(last_id))
+        yield [row[0] for row in rows], mark
+        position = mark.key()
+        if len(rows) < batch_size:
+            return
+
+
+def linked_ids(
+    conn: psycopg.Connection, source: str, target: str, ids: Sequence[UUID], batch_size: int
+) -> Iterator[list[UUID]]:
+    """Ids of `target` rows linked to the `source` rows `ids`, in pages (keyset on the id)."""
+    link_table, source_column, target_column = _LINKED_IDS[(source, target)]
+    last = UUID(int=0)
+    while True:
+        rows = conn.execute(
+            f"SELECT DISTINCT {target_column} FROM content.{link_table}"  # noqa: S608 - fixed names
+            f" WHERE {source_column} = ANY(%s) AND {target_column} > %s ORDER BY {target_column} LIMIT %s",
+            (list(ids), last, batch_size),
+        ).fetchall()
+        if not rows:
+            return
+        page = [row[0] for row in rows]
+        yield page
+        last = page[-1]
+        if len(page) < batch_size:
+            return
+
+
+def film_rows(conn: psycopg.Connection, ids: Sequence[UUID]) -> list[tuple[Any, ...]]:
+    """(id, title, description, rating, creation_date, type, modified, genres, people) per film."""
+    return conn.execute(
+        """
+        SELECT fw.id, fw.title, fw.description, fw.rating, fw.creation_date, fw.type, fw.modified,
+            COALESCE((SELECT json_agg(json_build_object('id', g.id, 'name', g.name))
+                      FROM content.genre_film_work gfw JOIN content.genre g ON g.id = gfw.genre_id
+                      WHERE gfw.film_work_id = fw.id), '[]'::json),
+            COALESCE((SELECT json_agg(json_build_object('id', p.id, 'name', p.full_name, 'role', pfw.role))
+                      FROM content.person_film_work pfw JOIN content.person p ON p.id = pfw.person_id
+                      WHERE pfw.film_work_id = fw.id), '[]'::json)
+        FROM content.film_work fw WHERE fw.id = ANY(%s)
+        """,
+        (list(ids),),
+    ).fetchall()
+
+
+def genre_rows(conn: psycopg.Connection, ids: Sequence[UUID]) -> list[tuple[Any, ...]]:
+    """(id, name, description, film_count, modified) per genre."""
+    return conn.execute(
+        """
+        SELECT g.id, g.name, g.description,
+            (SELECT count(*) FROM content.genre_film_work gfw WHERE gfw.genre_id = g.id), g.modified
+        FROM content.genre g WHERE g.id = ANY(%s)
+        """,
+        (list(ids),),
+    ).fetchall()
+
+
+def person_rows(conn: psycopg.Connection, ids: Sequence[UUID]) -> list[tuple[Any, ...]]:
+    """(id, full_name, modified, films) per person; films are {id, title, rating, roles}."""
+    return conn.execute(
+        """
+        SELECT p.id, p.full_name, p.modified,
+            COALESCE((SELECT json_agg(json_build_object(
+                          'id', fw.id, 'title', fw.title, 'rating', fw.rating, 'roles', r.roles))
+                      FROM (SELECT film_work_id, array_agg(role) AS roles
+                            FROM content.person_film_work WHERE person_id = p.id
+                            GROUP BY film_work_id) r
+                      JOIN content.film_work fw ON fw.id = r.film_work_id), '[]'::json)
+        FROM content.person p WHERE p.id = ANY(%s)
+        """,
+        (list(ids),),
+    ).fetchall()

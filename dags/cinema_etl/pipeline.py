@@ -1,0 +1,225 @@
+"""One incremental run of one index: what changed in Postgres goes to Elasticsearch.
+
+A run walks three kinds of change, each from its own position kept in the index (`state`):
+
+1. the index's own table by (modified, id): new and edited films / genres / persons;
+2. the tables its documents embed, by (modified, id): a renamed person or genre rebuilds the films
+   that show it; a retitled film rebuilds the person documents that list it;
+3. the journal (`journal`): links added or removed, rows deleted.
+
+Every changed id is rebuilt from Postgres as a whole document (or deleted when its row is gone),
+upserted by id, and the position advances only after Elasticsearch acknowledged the batch. An
+index without state, or synced against another database, is resynced: everything is upserted
+again (unchanged documents are noops) and documents without a row are swept out.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+from uuid import UUID
+
+import psycopg
+import redis
+from elasticsearch import Elasticsearch
+
+import es_mappings
+from cinema_etl import extract, journal, load, state, transform
+
+log = logging.getLogger(__name__)
+
+Documents = list[tuple[str, dict[str, Any] | None]]
+
+
+def _films(conn: psycopg.Connection, ids: Sequence[UUID]) -> Documents:
+    built = {str(row[0]): transform.film_document(*row) for row in extract.film_rows(conn, ids)}
+    return [(str(i), built.get(str(i))) for i in ids]
+
+
+def _genres(conn: psycopg.Connection, ids: Sequence[UUID]) -> Documents:
+    built = {str(row[0]): transform.genre_document(*row) for row in extract.genre_rows(conn, ids)}
+    return [(str(i), built.get(str(i))) for i in ids]
+
+
+def _persons(conn: psycopg.Connection, ids: Sequence[UUID]) -> Documents:
+    built = {str(row[0]): transform.person_document(*row) for row in extract.person_rows(conn, ids)}
+    return [(str(i), built.get(str(i))) for i in ids]
+
+
+@dataclass(frozen=True)
+class IndexSpec:
+    """How an index is fed: its own table, the tables its documents embed, its journal kind."""
+
+    name: str
+    table: str
+    journal_kind: str
+    related: tuple[str, ...]
+    build: Callable[[psycopg.Connection, Sequence[UUID]], Documents]
+
+
+SPECS = {
+    es_mappings.MOVIES: IndexSpec(es_mappings.MOVIES, "film_work", "film", ("person", "genre"), _films),
+    es_mappings.GENRES: IndexSpec(es_mappings.GENRES, "genre", "genre", (), _genres),
+    es_mappings.PERSONS: IndexSpec(es_mappings.PERSONS, "person", "person", ("film_work",), _persons),
+}
+
+
+@dataclass
+class RunReport:
+    """What a run did; logged by the DAG task and returned to tests and the benchmark."""
+
+    index: str
+    created: bool = False
+    resynced: bool = False
+    rows_read: dict[str, int] = field(default_factory=dict)
+    counts: load.WriteCounts = field(default_factory=load.WriteCounts)
+    generation: int | None = None
+
+    @property
+    def changed(self) -> bool:
+        return self.counts.changed > 0
+
+    def summary(self) -> str:
+        read = ", ".join(f"{table} {n}" for table, n in self.rows_read.items() if n) or "nothing"
+        return (
+            f"{self.index}: read {read}; written {self.counts.written}, deleted {self.counts.deleted},"
+            f" unchanged {self.counts.unchanged}"
+            + (" (index created)" if self.created else "")
+            + (" (resynced)" if self.resynced else "")
+            + (f"; generation now {self.generation}" if self.generation is not None else "")
+        )
+
+
+class CrashForTest(RuntimeError):
+    """Raised by the `fail_after_extract` hook that the crash-safety test uses."""
+
+
+def _initial_state(
+    conn: psycopg.Connection, spec: IndexSpec, position: journal.JournalPosition
+) -> state.IndexState:
+    # The first pass over the own table builds every document from current data, so the embedded
+    # tables only need watching from their current end on, and the journal from now on.
+    return state.IndexState(
+        origin=position.origin,
+        journal_xid=position.xmin,
+        watermarks={
+            spec.table: state.Watermark(),
+            **{table: extract.max_watermark(conn, table) for table in spec.related},
+        },
+    )
+
+
+def run_index(
+    conn: psycopg.Connection,
+    es: Elasticsearch,
+    cache: redis.Redis | None,
+    name: str,
+    prefix: str = "",
+    batch_size: int = 1000,
+    fail_after_extract: bool = False,
+) -> RunReport:
+    """Bring index `name` (with `prefix`) to Postgres's current state; see the module docstring.
+
+    `conn` must be an autocommit connection (see `extract.prepare`). `cache` receives the
+    generation bump; None skips it (benchmarks). `fail_after_extract` makes the run raise after
+    building its first batch and before loading it (crash-safety test).
+    """
+    spec = SPECS[name]
+    index = es_mappings.index_name(name, prefix)
+    report = RunReport(index=index)
+    journal.ensure_installed(conn)
+    position = journal.position(conn)
+    bound = extract.safe_bound(conn)
+
+    written_meta: dict[str, Any] = {}
+
+    def save() -> None:
+        # Every position change is stored at once; an unchanged state is not written again.
+        nonlocal written_meta
+        meta = current.to_meta()
+        if meta != written_meta:
+            state.write(es, index, current)
+            written_meta = meta
+
+    current: state.IndexState | None = None
+    if not load.index_exists(es, index):
+        current = _initial_state(conn, spec, position)
+        current.fresh = True
+        report.created = load.create_index(es, name, index, {state.META_KEY: current.to_meta()})
+        written_meta = current.to_meta()
+        if not report.created:
+            current = None
+    if current is None:
+        current = state.read(es, index)
+        if (
+            current is None
+            or current.origin != position.origin
+            or current.journal_xid < position.pruned_below
+        ):
+            log.info("%s: no usable state (restored, foreign or too old): resyncing the whole index", index)
+            current = _initial_state(conn, spec, position)
+            current.sweep_pending = True
+            report.resynced = True
+            save()
+        else:
+            written_meta = current.to_meta()
+
+    def load_ids(ids: Sequence[UUID] | Sequence[str]) -> None:
+        documents = spec.build(conn, [UUID(str(i)) for i in ids])
+        if fail_after_extract:
+            raise CrashForTest(f"{index}: stopping after extracting {len(documents)} documents")
+        counts = load.write(es, index, documents, plain_index=current.fresh, chunk_size=batch_size)
+        report.counts.add(counts)
+        if counts.changed:
+            current.bump_pending = True
+
+    def count(table: str, n: int) -> None:
+        report.rows_read[table] = report.rows_read.get(table, 0) + n
+
+    # 1. The index's own table.
+    for ids, mark in extract.changed_pages(
+        conn, spec.table, current.watermark(spec.table), bound, batch_size
+    ):
+        count(spec.table, len(ids))
+        load_ids(ids)
+        current.watermarks[spec.table] = mark
+        save()
+    current.fresh = False
+
+    # 2. Tables the documents embed: rebuild the documents that show a changed row.
+    target = spec.table
+    for table in spec.related:
+        for ids, mark in extract.changed_pages(conn, table, current.watermark(table), bound, batch_size):
+            count(table, len(ids))
+            for linked in extract.linked_ids(conn, table, target, ids, batch_size):
+                count(f"{target} linked", len(linked))
+                load_ids(linked)
+            current.watermarks[table] = mark
+            save()
+
+    # 3. The journal: links added or removed, rows deleted.
+    for ids in journal.changed_ids(conn, spec.journal_kind, current.journal_xid, batch_size):
+        count("journal", len(ids))
+        load_ids(ids)
+    current.journal_xid = position.xmin
+
+    # 4. After a resync: documents whose row is gone (or became a placeholder) go.
+    if current.sweep_pending:
+        load.refresh(es, index)
+        for ids in load.scan_ids(es, index, batch_size):
+            count(f"{target} swept", len(ids))
+            load_ids(ids)
+        current.sweep_pending = False
+    if report.rows_read:
+        # A run that read nothing leaves the stored journal position behind: re-reading from it
+        # finds nothing either, and the mapping is not rewritten every minute for nothing.
+        save()
+
+    if current.bump_pending and cache is not None:
+        report.generation = int(cache.incr(es_mappings.generation_key(name, prefix)))
+        current.bump_pending = False
+        save()
+    log.info("%s", report.summary())
+    return report

@@ -1,0 +1,141 @@
+"""Restoring the backups in `restore/`: the catalogue dump into Postgres and the snapshot into
+Elasticsearch, each only where nothing is there yet, so existing data is never overwritten.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+import psycopg
+from elasticsearch import Elasticsearch, TransportError
+from psycopg.conninfo import conninfo_to_dict
+
+import es_mappings
+from cinema_etl import journal
+
+log = logging.getLogger(__name__)
+
+ROOT = Path(__file__).resolve().parents[2]
+CATALOGUE_DUMP = ROOT / "restore" / "catalogue.dump"
+SNAPSHOT_DIR = ROOT / "restore" / "elasticsearch"
+# Registered read-only with a location relative to `path.repo`, which points at `restore/` in
+# both stacks (natively the checkout's restore/, in compose the ./restore mount).
+REPOSITORY = "cinema_restore"
+REPOSITORY_LOCATION = "elasticsearch"
+SNAPSHOT = "catalogue"
+# Index names inside the snapshot; restored as `<prefix><name>`.
+SNAPSHOT_PREFIX = "snapshot_"
+CATALOGUE_TABLES = ("film_work", "genre", "person", "genre_film_work", "person_film_work")
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What a restore did: `restored` False means it was skipped, for `reason`."""
+
+    restored: bool
+    reason: str
+
+
+def catalogue_rows(dsn: str) -> dict[str, int] | None:
+    """Row count per catalogue table, or None when the schema is absent."""
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        if not journal.catalogue_exists(conn):
+            return None
+        counts = {}
+        for table in CATALOGUE_TABLES:
+            row = conn.execute(f"SELECT count(*) FROM content.{table}").fetchone()  # noqa: S608 - fixed names
+            counts[table] = row[0] if row else 0
+        return counts
+
+
+def _libpq_env(dsn: str) -> dict[str, str]:
+    # Hand the credentials to pg_restore through the environment, not its command line.
+    names = {
+        "host": "PGHOST",
+        "port": "PGPORT",
+        "user": "PGUSER",
+        "password": "PGPASSWORD",
+        "dbname": "PGDATABASE",
+    }
+    params = conninfo_to_dict(dsn)
+    env = dict(os.environ)
+    env.update({var: str(params[key]) for key, var in names.items() if params.get(key) is not None})
+    return env
+
+
+def restore_postgres(dsn: str, dump: Path = CATALOGUE_DUMP, pg_restore: str | None = None) -> Outcome:
+    """Restore the catalogue dump into `dsn` when the catalogue is absent or has no rows."""
+    before = catalogue_rows(dsn)
+    if before is not None and any(before.values()):
+        return Outcome(
+            False, f"the catalogue already holds data ({before['film_work']} films): left untouched"
+        )
+    if not dump.is_file():
+        raise FileNotFoundError(f"no catalogue backup at {dump}")
+    command = [
+        pg_restore or os.environ.get("PG_RESTORE", "pg_restore"),
+        "--no-owner",
+        "--no-privileges",
+        "--exit-on-error",
+        "--single-transaction",
+    ]
+    if before is not None:
+        # The schema exists but is empty: load the rows into it and keep what is there (triggers).
+        command.append("--data-only")
+    command += ["--dbname", str(conninfo_to_dict(dsn).get("dbname") or ""), str(dump)]
+    log.info("restoring %s: %s", dump.name, " ".join(command))
+    result = subprocess.run(command, env=_libpq_env(dsn), capture_output=True, text=True, check=False)
+    if result.returncode != 0:
+        raise RuntimeError(f"pg_restore failed ({result.returncode}): {result.stderr.strip()[-2000:]}")
+    after = catalogue_rows(dsn) or {}
+    return Outcome(True, "restored " + ", ".join(f"{table} {n}" for table, n in after.items()))
+
+
+def register_repository(es: Elasticsearch) -> None:
+    """(Re)register the read-only snapshot repository; re-registering makes it re-read the files."""
+    es.snapshot.create_repository(
+        name=REPOSITORY,
+        repository={"type": "fs", "settings": {"location": REPOSITORY_LOCATION, "readonly": True}},
+        verify=False,
+    )
+
+
+def restore_elasticsearch(es: Elasticsearch, prefix: str = "", snapshot_dir: Path = SNAPSHOT_DIR) -> Outcome:
+    """Restore every missing index from the committed snapshot; indices that exist are left alone."""
+    missing = [
+        name
+        for name in es_mappings.INDICES
+        if not es.indices.exists(index=es_mappings.index_name(name, prefix))
+    ]
+    if not missing:
+        return Outcome(False, "all indices exist: left untouched")
+    if not (snapshot_dir / "index.latest").is_file():
+        raise FileNotFoundError(f"no snapshot repository in {snapshot_dir}")
+    register_repository(es)
+    names = ",".join(f"{SNAPSHOT_PREFIX}{name}" for name in missing)
+    log.info("restoring %s from snapshot %s/%s", names, REPOSITORY, SNAPSHOT)
+    try:
+        es.snapshot.restore(
+            repository=REPOSITORY,
+            snapshot=SNAPSHOT,
+            indices=names,
+            rename_pattern=f"{SNAPSHOT_PREFIX}(.+)",
+            rename_replacement=f"{prefix}$1",
+            include_global_state=False,
+            include_aliases=False,
+            wait_for_completion=True,
+        )
+    except TransportError as error:
+        # An ETL run may have created one of the indices meanwhile; that index is then its business.
+        if "already exists" in str(error):
+            return Outcome(False, f"an index appeared while restoring: {error}")
+        raise
+    es.cluster.health(
+        index=",".join(es_mappings.index_name(n, prefix) for n in missing), wait_for_status="yellow"
+    )
+    counts = {name: es.count(index=es_mappings.index_name(name, prefix))["count"] for name in missing}
+    return Outcome(True, "restored " + ", ".join(f"{name} {n}" for name, n in counts.items()))

@@ -1,0 +1,80 @@
+"""The ETL's position, kept in the index mapping's `_meta` so it can never drift from the data.
+
+Dropping or recreating an index drops its state with it; restoring an index from a snapshot
+restores the state that was true of that snapshot. The state is written only after Elasticsearch
+acknowledged the documents it describes, so it can lag the index (a batch is redone, which is
+harmless: documents are upserted by id) but never run ahead of it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from elasticsearch import Elasticsearch
+
+META_KEY = "cinema_etl"
+STATE_VERSION = 1
+ZERO_ID = "00000000-0000-0000-0000-000000000000"
+ZERO_TIME = datetime(1, 1, 1, tzinfo=UTC).isoformat()
+
+
+@dataclass
+class Watermark:
+    """A keyset position in a table ordered by (modified, id)."""
+
+    modified: str = ZERO_TIME
+    id: str = ZERO_ID
+
+    def key(self) -> tuple[str, str]:
+        return (self.modified, self.id)
+
+
+@dataclass
+class IndexState:
+    """Everything the next run needs to know: one watermark per source table, the journal
+    position, and whether the index is being (re)built."""
+
+    origin: str | None = None
+    journal_xid: int = 0
+    watermarks: dict[str, Watermark] = field(default_factory=dict)
+    # True while the first load of an index the ETL created runs: plain `index` actions, no noop checks.
+    fresh: bool = False
+    # True after a resync started: documents whose rows are gone must be swept out at the end.
+    sweep_pending: bool = False
+    # True once a batch changed the index and until its generation was bumped in Redis.
+    bump_pending: bool = False
+
+    def watermark(self, table: str) -> Watermark:
+        return self.watermarks.setdefault(table, Watermark())
+
+    def to_meta(self) -> dict[str, Any]:
+        body = asdict(self)
+        body["version"] = STATE_VERSION
+        return body
+
+    @classmethod
+    def from_meta(cls, meta: dict[str, Any] | None) -> IndexState | None:
+        if not meta or meta.get("version") != STATE_VERSION:
+            return None
+        return cls(
+            origin=meta.get("origin"),
+            journal_xid=int(meta.get("journal_xid", 0)),
+            watermarks={name: Watermark(**mark) for name, mark in meta.get("watermarks", {}).items()},
+            fresh=bool(meta.get("fresh", False)),
+            sweep_pending=bool(meta.get("sweep_pending", False)),
+            bump_pending=bool(meta.get("bump_pending", False)),
+        )
+
+
+def read(es: Elasticsearch, index: str) -> IndexState | None:
+    """The stored state, or None when the index has none (made by hand, or an older format)."""
+    mapping = es.indices.get_mapping(index=index)
+    meta = next(iter(mapping.body.values()))["mappings"].get("_meta", {})
+    return IndexState.from_meta(meta.get(META_KEY))
+
+
+def write(es: Elasticsearch, index: str, state: IndexState) -> None:
+    """Store the state; call only after the documents it covers were acknowledged."""
+    es.indices.put_mapping(index=index, meta={META_KEY: state.to_meta()})
