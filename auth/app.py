@@ -62,7 +62,9 @@ def create_app(settings: Settings, name: str = "auth") -> Sanic:
         )
         hasher = PasswordHasher(settings.bcrypt_rounds, settings.hash_threads)
         codec = TokenCodec(signing_key, settings)
-        revocations = RevocationList(app.ctx.redis, settings.access_ttl_seconds)
+        revocations = RevocationList(
+            app.ctx.redis, settings.access_ttl_seconds, settings.revocation_mirror_ttl_seconds
+        )
         app.ctx.hasher = hasher
         app.ctx.accounts = AccountService(hasher, revocations)
         app.ctx.sessions = SessionService(

@@ -33,6 +33,8 @@ class Settings(BaseSettings):
     audience: str = "cinema"
     access_ttl_seconds: int = Field(default=15 * 60, gt=0)
     refresh_ttl_seconds: int = Field(default=30 * 24 * 3600, gt=0)
+    # How long the Redis copy of the revocations is trusted before it is rebuilt from Postgres.
+    revocation_mirror_ttl_seconds: int = Field(default=30, gt=0)
 
     # bcrypt's cost; lower it only in tests that are not about the cost itself.
     bcrypt_rounds: int = Field(default=12, ge=4, le=31)

@@ -3,8 +3,13 @@
 Every revocation is written to Postgres first (``sessions.revoked_at``), then mirrored into Redis
 with a TTL of one access-token lifetime, after which any access token of that session has expired
 anyway. A marker key says the Redis mirror is complete; when Redis loses its data the marker is
-gone and the mirror is rebuilt from Postgres before it is trusted again. When Redis is down, or a
-mirror write failed, answers come from Postgres, so losing Redis never revives a revoked token.
+gone and the mirror is rebuilt from Postgres before it is trusted again. When Redis is down,
+answers come from Postgres, so losing Redis never revives a revoked token.
+
+A revocation made while Redis was unreachable is missing from the mirror when Redis returns with
+its old data. The process that made it rebuilds the mirror on its next contact with Redis, and the
+marker expires after ``mirror_ttl`` seconds so that every process rebuilds it regularly anyway:
+that bounds how long another process may trust an incomplete mirror.
 """
 
 from __future__ import annotations
@@ -28,9 +33,10 @@ def _key(session_id: uuid.UUID) -> str:
 
 
 class RevocationList:
-    def __init__(self, redis: Redis, access_ttl_seconds: int) -> None:
+    def __init__(self, redis: Redis, access_ttl_seconds: int, mirror_ttl_seconds: int) -> None:
         self._redis = redis
         self._ttl = access_ttl_seconds
+        self._mirror_ttl = mirror_ttl_seconds
         # Set when a mirror write failed: Redis may miss a revocation until it is rebuilt.
         self._mirror_suspect = True
 
@@ -84,7 +90,7 @@ class RevocationList:
                 remaining = self._ttl - int((now - revoked_at).total_seconds())
                 if remaining > 0:
                     pipe.set(_key(session_id), "1", ex=remaining)
-            pipe.set(_MARKER, now.isoformat())
+            pipe.set(_MARKER, now.isoformat(), ex=self._mirror_ttl)
             await pipe.execute()
         self._mirror_suspect = False
         log.info("revocation mirror rebuilt from Postgres (%d recent revocation(s))", len(recent))

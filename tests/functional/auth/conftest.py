@@ -50,6 +50,7 @@ def auth_env(stack: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[d
         "AUTH_FIRST_DELAY_SECONDS": "1",
         "AUTH_MAX_DELAY_SECONDS": "2",
         "AUTH_TRUSTED_PROXIES": "127.0.0.1/32,::1/128",
+        "AUTH_REVOCATION_MIRROR_TTL_SECONDS": "2",
     }
     subprocess.run(
         auth_command("generate-keys", str(keys)), cwd=ROOT, env=env, check=True, capture_output=True
