@@ -1,0 +1,127 @@
+"""Fixtures for the ETL tests: scratch catalogue databases, a private index prefix, Redis db 14.
+
+Everything is named `test_etl_<random>` so these tests run beside the live DAGs (database
+`cinema`, indices `movies`/`genres`/`persons`, Redis db 0) and beside another run of themselves.
+The ETL package lives in dags/; it imports without Airflow, so the tests call it directly.
+"""
+
+from __future__ import annotations
+
+import sys
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import psycopg
+import pytest
+import redis
+from elasticsearch import Elasticsearch
+from psycopg import sql
+
+ROOT = Path(__file__).resolve().parents[2]
+for path in (ROOT, ROOT / "dags"):
+    if str(path) not in sys.path:
+        sys.path.insert(0, str(path))
+
+from cinema_etl import extract, pipeline  # noqa: E402
+
+import es_mappings  # noqa: E402
+from catalogue import SCHEMA_SQL  # noqa: E402
+from catalogue.generator import CatalogueSize, load  # noqa: E402
+
+REDIS_DB = 14
+
+
+@dataclass
+class EtlTarget:
+    """One isolated ETL setup: a catalogue database, an index prefix and the clients."""
+
+    dsn: str
+    prefix: str
+    es: Elasticsearch
+    cache: redis.Redis
+
+    def connect(self) -> psycopg.Connection:
+        return extract.connect(self.dsn)
+
+    def index(self, name: str) -> str:
+        return es_mappings.index_name(name, self.prefix)
+
+    def run(self, name: str, **kwargs) -> pipeline.RunReport:
+        with self.connect() as conn:
+            return pipeline.run_index(conn, self.es, self.cache, name, self.prefix, **kwargs)
+
+    def run_all(self, **kwargs) -> dict[str, pipeline.RunReport]:
+        reports = {name: self.run(name, **kwargs) for name in es_mappings.INDICES}
+        self.es.indices.refresh(index=",".join(self.index(n) for n in es_mappings.INDICES))
+        return reports
+
+    def generation(self, name: str) -> int:
+        value = self.cache.get(es_mappings.generation_key(name, self.prefix))
+        return int(value) if value is not None else 0
+
+
+@pytest.fixture(scope="session")
+def es(stack) -> Iterator[Elasticsearch]:
+    client = Elasticsearch(stack.es_url, request_timeout=120)
+    yield client
+    client.close()
+
+
+@pytest.fixture(scope="session")
+def cache(stack) -> Iterator[redis.Redis]:
+    client = redis.Redis.from_url(stack.redis_url(REDIS_DB))
+    yield client
+    client.close()
+
+
+@pytest.fixture
+def scratch_database(stack) -> Iterator[Callable[[], str]]:
+    """A factory of empty databases named test_etl_*, dropped after the test; returns the DSN."""
+    created: list[str] = []
+
+    def make() -> str:
+        name = f"test_etl_{uuid.uuid4().hex[:10]}"
+        with psycopg.connect(stack.pg_dsn("postgres"), autocommit=True) as conn:
+            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+        created.append(name)
+        return stack.pg_dsn(name)
+
+    yield make
+    with psycopg.connect(stack.pg_dsn("postgres"), autocommit=True) as conn:
+        for name in created:
+            conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+
+
+def generate_catalogue(dsn: str, films: int = 999, seed: int = 42) -> None:
+    with psycopg.connect(dsn) as conn:
+        conn.execute(SCHEMA_SQL.read_text(encoding="utf-8"))
+        conn.commit()
+        load(conn, seed=seed, size=CatalogueSize(films=films))
+
+
+@pytest.fixture
+def index_prefix(es, cache) -> Iterator[str]:
+    """A fresh `test_etl_<random>_` prefix; its indices and generation keys go afterwards."""
+    prefix = f"test_etl_{uuid.uuid4().hex[:10]}_"
+    yield prefix
+    es.indices.delete(
+        index=",".join(es_mappings.index_name(n, prefix) for n in es_mappings.INDICES),
+        ignore_unavailable=True,
+    )
+    cache.delete(*(es_mappings.generation_key(n, prefix) for n in es_mappings.INDICES))
+
+
+@pytest.fixture
+def target_for(index_prefix, es, cache) -> Callable[[str], EtlTarget]:
+    """An ETL setup on the given database with this test's index prefix."""
+    return lambda dsn: EtlTarget(dsn=dsn, prefix=index_prefix, es=es, cache=cache)
+
+
+@pytest.fixture
+def target(scratch_database, index_prefix, es, cache) -> EtlTarget:
+    """The default generated catalogue (999 films) in a scratch database, nothing indexed yet."""
+    dsn = scratch_database()
+    generate_catalogue(dsn)
+    return EtlTarget(dsn=dsn, prefix=index_prefix, es=es, cache=cache)

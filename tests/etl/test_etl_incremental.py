@@ -1,0 +1,128 @@
+"""Incremental runs: every kind of change reaches the indices, and an idle run writes nothing."""
+
+from __future__ import annotations
+
+import uuid
+
+import psycopg
+from etl_expected import assert_indices_match, indexed_documents
+
+
+def _mutate(dsn: str) -> dict[str, str]:
+    """The changes of the issue, committed like an editor would (bumping `modified` on edits)."""
+    with psycopg.connect(dsn) as conn:
+        film = conn.execute(
+            "SELECT id::text FROM content.film_work ORDER BY id LIMIT 1 OFFSET 10"
+        ).fetchone()[0]
+        conn.execute(
+            "UPDATE content.film_work SET title = 'Retitled Film', modified = now() WHERE id = %s", (film,)
+        )
+
+        person = conn.execute(
+            "SELECT person_id::text FROM content.person_film_work l JOIN content.person p ON p.id = l.person_id"
+            " WHERE p.full_name <> 'N/A' GROUP BY person_id HAVING count(DISTINCT film_work_id) >= 3"
+            " ORDER BY person_id LIMIT 1"
+        ).fetchone()[0]
+        conn.execute(
+            "UPDATE content.person SET full_name = 'Renamed Person', modified = now() WHERE id = %s",
+            (person,),
+        )
+
+        link_film = conn.execute(
+            "SELECT id::text FROM content.film_work ORDER BY id LIMIT 1 OFFSET 20"
+        ).fetchone()[0]
+        new_genre = conn.execute(
+            "SELECT id::text FROM content.genre WHERE id NOT IN"
+            " (SELECT genre_id FROM content.genre_film_work WHERE film_work_id = %s) ORDER BY id LIMIT 1",
+            (link_film,),
+        ).fetchone()[0]
+        conn.execute(
+            "INSERT INTO content.genre_film_work (id, genre_id, film_work_id) VALUES (gen_random_uuid(), %s, %s)",
+            (new_genre, link_film),
+        )
+        removed_link = conn.execute(
+            "DELETE FROM content.genre_film_work WHERE id = (SELECT id FROM content.genre_film_work"
+            " WHERE film_work_id <> %s ORDER BY id LIMIT 1) RETURNING film_work_id::text, genre_id::text",
+            (link_film,),
+        ).fetchone()
+
+        deleted_film = conn.execute(
+            "DELETE FROM content.film_work WHERE id = (SELECT id FROM content.film_work ORDER BY id DESC LIMIT 1)"
+            " RETURNING id::text"
+        ).fetchone()[0]
+        deleted_person = conn.execute(
+            "DELETE FROM content.person WHERE id = (SELECT person_id FROM content.person_film_work l"
+            " JOIN content.person p ON p.id = l.person_id WHERE p.full_name <> 'N/A'"
+            " GROUP BY person_id ORDER BY count(*) DESC, person_id LIMIT 1) RETURNING id::text"
+        ).fetchone()[0]
+
+        # 500 films sharing one `modified` value, each with a genre and an actor.
+        stamp = conn.execute("SELECT now() - interval '1 second'").fetchone()[0]
+        genre = conn.execute("SELECT id FROM content.genre ORDER BY id LIMIT 1").fetchone()[0]
+        actor = conn.execute(
+            "SELECT id FROM content.person WHERE full_name <> 'N/A' ORDER BY id LIMIT 1"
+        ).fetchone()[0]
+        new_films = [uuid.uuid4() for _ in range(500)]
+        with conn.cursor() as cur:
+            cur.executemany(
+                "INSERT INTO content.film_work (id, title, description, rating, type, created, modified)"
+                " VALUES (%s, %s, 'N/A', 5.5, 'movie', %s, %s)",
+                [(f, f"Batch film {n}", stamp, stamp) for n, f in enumerate(new_films)],
+            )
+            cur.executemany(
+                "INSERT INTO content.genre_film_work (id, genre_id, film_work_id) VALUES (gen_random_uuid(), %s, %s)",
+                [(genre, f) for f in new_films],
+            )
+            cur.executemany(
+                "INSERT INTO content.person_film_work (id, person_id, film_work_id, role)"
+                " VALUES (gen_random_uuid(), %s, %s, 'actor')",
+                [(actor, f) for f in new_films],
+            )
+        conn.commit()
+    return {
+        "film": film,
+        "person": person,
+        "link_film": link_film,
+        "new_genre": new_genre,
+        "unlinked_film": removed_link[0],
+        "unlinked_genre": removed_link[1],
+        "deleted_film": deleted_film,
+        "deleted_person": deleted_person,
+    }
+
+
+def test_changes_converge_in_one_run_and_an_idle_run_writes_nothing(target):
+    target.run_all(batch_size=200)  # small pages: the 500 same-stamp films span several
+    generations = {name: target.generation(name) for name in ("movies", "genres", "persons")}
+    changed = _mutate(target.dsn)
+
+    reports = target.run_all(batch_size=200)
+
+    expected = assert_indices_match(target)
+    movies = indexed_documents(target.es, target.index("movies"))
+    assert movies[changed["film"]]["title"] == "Retitled Film"
+    renamed_in = [
+        d
+        for d in movies.values()
+        if any(p["id"] == changed["person"] for p in d["actors"] + d["writers"] + d["directors"])
+    ]
+    assert len(renamed_in) >= 3
+    assert all(
+        "Renamed Person" in d["actors_names"] + d["writers_names"] + d["directors_names"] for d in renamed_in
+    )
+    assert changed["new_genre"] in movies[changed["link_film"]]["genre_ids"]
+    assert changed["unlinked_genre"] not in movies[changed["unlinked_film"]]["genre_ids"]
+    assert changed["deleted_film"] not in movies
+    assert changed["deleted_person"] not in indexed_documents(target.es, target.index("persons"))
+    assert all(changed["deleted_person"] not in [p["id"] for p in d["actors"]] for d in movies.values())
+    assert len(movies) == len(expected["movies"]) == 999 - 1 + 500
+    for name, report in reports.items():
+        assert report.changed, name
+        assert target.generation(name) == generations[name] + 1, name
+
+    idle = target.run_all(batch_size=200)
+    for name, report in idle.items():
+        assert report.rows_read == {}, (name, report.rows_read)
+        assert report.counts.changed == 0 and report.counts.unchanged == 0, name
+        assert target.generation(name) == generations[name] + 1, name
+    assert_indices_match(target)

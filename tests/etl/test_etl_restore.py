@@ -1,0 +1,98 @@
+"""The restores: the catalogue dump into an empty database, the snapshot into missing indices,
+each skipped when there is data; and the ETL converges on restored or deleted indices."""
+
+from __future__ import annotations
+
+import psycopg
+from cinema_etl import restore
+from etl_expected import assert_indices_match
+
+from catalogue import SCHEMA_SQL
+
+DEFAULT_COUNTS = {"film_work": 999, "genre": 26, "person": 4196}
+
+
+def test_empty_database_is_restored_and_a_filled_one_is_left_untouched(scratch_database):
+    dsn = scratch_database()
+    assert restore.catalogue_rows(dsn) is None
+
+    outcome = restore.restore_postgres(dsn)
+
+    assert outcome.restored
+    counts = restore.catalogue_rows(dsn)
+    assert {k: counts[k] for k in DEFAULT_COUNTS} == DEFAULT_COUNTS
+    with psycopg.connect(dsn) as conn:
+        conn.execute(
+            "UPDATE content.film_work SET title = 'Kept' WHERE id = (SELECT min(id::text)::uuid"
+            " FROM content.film_work)"
+        )
+        conn.execute(
+            "DELETE FROM content.film_work WHERE id = (SELECT max(id::text)::uuid FROM content.film_work)"
+        )
+    again = restore.restore_postgres(dsn)
+    assert not again.restored and "left untouched" in again.reason
+    assert restore.catalogue_rows(dsn)["film_work"] == 998
+    with psycopg.connect(dsn) as conn:
+        assert conn.execute("SELECT count(*) FROM content.film_work WHERE title = 'Kept'").fetchone()[0] == 1
+
+
+def test_empty_schema_is_filled(scratch_database):
+    dsn = scratch_database()
+    with psycopg.connect(dsn) as conn:
+        conn.execute(SCHEMA_SQL.read_text(encoding="utf-8"))
+    assert restore.catalogue_rows(dsn) == dict.fromkeys(restore.CATALOGUE_TABLES, 0)
+    assert restore.restore_postgres(dsn).restored
+    assert restore.catalogue_rows(dsn)["film_work"] == 999
+
+
+def test_missing_indices_are_restored_from_the_snapshot(es, index_prefix):
+    outcome = restore.restore_elasticsearch(es, index_prefix)
+
+    assert outcome.restored
+    counts = {
+        name: es.count(index=f"{index_prefix}{name}")["count"] for name in ("movies", "genres", "persons")
+    }
+    assert counts == {"movies": 999, "genres": 26, "persons": 4193}
+    again = restore.restore_elasticsearch(es, index_prefix)
+    assert not again.restored
+    es.indices.delete(index=f"{index_prefix}genres")
+    partial = restore.restore_elasticsearch(es, index_prefix)
+    assert partial.restored and "genres 26" in partial.reason and "movies" not in partial.reason
+
+
+def test_etl_converges_after_restoring_the_older_snapshot_or_deleting_an_index(
+    scratch_database, index_prefix, es, target_for
+):
+    dsn = scratch_database()
+    assert restore.restore_postgres(dsn).restored
+    target = target_for(dsn)
+    # Postgres moves on from the snapshot: an edit, a deletion, a new link.
+    with psycopg.connect(dsn) as conn:
+        conn.execute(
+            "UPDATE content.film_work SET title = 'After the snapshot', modified = now()"
+            " WHERE id = (SELECT id FROM content.film_work ORDER BY id LIMIT 1)"
+        )
+        conn.execute(
+            "DELETE FROM content.person WHERE id = (SELECT person_id FROM content.person_film_work"
+            " GROUP BY person_id ORDER BY count(*) DESC, person_id LIMIT 1)"
+        )
+        conn.execute(
+            "DELETE FROM content.film_work WHERE id = (SELECT id FROM content.film_work ORDER BY id DESC"
+            " LIMIT 1)"
+        )
+    assert restore.restore_elasticsearch(es, index_prefix).restored
+
+    reports = target.run_all()
+
+    assert all(report.resynced for report in reports.values())
+    assert_indices_match(target)
+
+    es.indices.delete(index=target.index("movies"))
+    with psycopg.connect(dsn) as conn:
+        conn.execute(
+            "UPDATE content.genre SET name = name || ' noir', modified = now()"
+            " WHERE id = (SELECT id FROM content.genre ORDER BY id LIMIT 1)"
+        )
+    reports = target.run_all()
+    assert reports["movies"].created
+    assert_indices_match(target)
