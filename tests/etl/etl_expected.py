@@ -24,7 +24,8 @@ def expected_documents(dsn: str) -> dict[str, dict[str, dict[str, Any]]]:
     with psycopg.connect(dsn) as conn:
         conn.execute("SET TIME ZONE 'UTC'")
         films = conn.execute(
-            "SELECT id::text, title, description, rating, creation_date, type, modified FROM content.film_work"
+            "SELECT id::text, title, description, rating, creation_date, type, modified"
+            " FROM content.film_work"
         ).fetchall()
         genres = conn.execute("SELECT id::text, name, description, modified FROM content.genre").fetchall()
         persons = conn.execute("SELECT id::text, full_name, modified FROM content.person").fetchall()

@@ -65,7 +65,8 @@ def test_sampled_film_matches_postgres_field_by_field(target):
             "SELECT fw.id::text, fw.title, fw.rating FROM content.film_work fw"
             " WHERE fw.rating IS NOT NULL AND EXISTS (SELECT 1 FROM content.person_film_work"
             "   WHERE film_work_id = fw.id AND role = 'director')"
-            " ORDER BY (SELECT count(*) FROM content.person_film_work WHERE film_work_id = fw.id) DESC LIMIT 1"
+            " ORDER BY (SELECT count(*) FROM content.person_film_work WHERE film_work_id = fw.id) DESC"
+            " LIMIT 1"
         ).fetchone()
         genres = {
             row[0]

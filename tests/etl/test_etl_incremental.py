@@ -7,6 +7,10 @@ import uuid
 import psycopg
 from etl_expected import assert_indices_match, indexed_documents
 
+LINK_GENRE = (
+    "INSERT INTO content.genre_film_work (id, genre_id, film_work_id) VALUES (gen_random_uuid(), %s, %s)"
+)
+
 
 def _mutate(dsn: str) -> dict[str, str]:
     """The changes of the issue, committed like an editor would (bumping `modified` on edits)."""
@@ -19,7 +23,8 @@ def _mutate(dsn: str) -> dict[str, str]:
         )
 
         person = conn.execute(
-            "SELECT person_id::text FROM content.person_film_work l JOIN content.person p ON p.id = l.person_id"
+            "SELECT person_id::text FROM content.person_film_work l"
+            " JOIN content.person p ON p.id = l.person_id"
             " WHERE p.full_name <> 'N/A' GROUP BY person_id HAVING count(DISTINCT film_work_id) >= 3"
             " ORDER BY person_id LIMIT 1"
         ).fetchone()[0]
@@ -37,7 +42,7 @@ def _mutate(dsn: str) -> dict[str, str]:
             (link_film,),
         ).fetchone()[0]
         conn.execute(
-            "INSERT INTO content.genre_film_work (id, genre_id, film_work_id) VALUES (gen_random_uuid(), %s, %s)",
+            LINK_GENRE,
             (new_genre, link_film),
         )
         removed_link = conn.execute(
@@ -47,7 +52,8 @@ def _mutate(dsn: str) -> dict[str, str]:
         ).fetchone()
 
         deleted_film = conn.execute(
-            "DELETE FROM content.film_work WHERE id = (SELECT id FROM content.film_work ORDER BY id DESC LIMIT 1)"
+            "DELETE FROM content.film_work WHERE id ="
+            " (SELECT id FROM content.film_work ORDER BY id DESC LIMIT 1)"
             " RETURNING id::text"
         ).fetchone()[0]
         deleted_person = conn.execute(
@@ -70,7 +76,7 @@ def _mutate(dsn: str) -> dict[str, str]:
                 [(f, f"Batch film {n}", stamp, stamp) for n, f in enumerate(new_films)],
             )
             cur.executemany(
-                "INSERT INTO content.genre_film_work (id, genre_id, film_work_id) VALUES (gen_random_uuid(), %s, %s)",
+                LINK_GENRE,
                 [(genre, f) for f in new_films],
             )
             cur.executemany(
