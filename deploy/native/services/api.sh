@@ -1,0 +1,39 @@
+# The content API (python -m api) on 127.0.0.1:8000, run from the `api` venv as the service user,
+# with its log and pidfile under .state/api. Settings are the API_* variables of api/settings.py.
+# shellcheck shell=bash
+
+API_DIR=$STATE_DIR/api
+API_NATIVE_PORT=8000
+API_NATIVE_WORKERS=${API_WORKERS:-2}
+
+api_install() {
+    ensure_venv api
+    command -v curl >/dev/null || ensure_apt curl
+}
+
+api_healthy() { curl -fsS "http://127.0.0.1:$API_NATIVE_PORT/api/health" >/dev/null 2>&1; }
+
+# Started in its own session so that neither `make` exiting nor a Ctrl-C in its terminal stops it.
+_api_detached() {
+    if is_root; then setsid -f runuser -u "$SERVICE_USER" -- "$@"; else setsid -f "$@"; fi
+}
+
+api_start() {
+    service_dir "$API_DIR"
+    log api "starting on 127.0.0.1:$API_NATIVE_PORT ($API_NATIVE_WORKERS workers)"
+    # The wrapper shell records its own pid, then becomes the service (exec keeps the pid).
+    # shellcheck disable=SC2016
+    _api_detached env \
+        API_HOST=127.0.0.1 API_PORT="$API_NATIVE_PORT" API_WORKERS="$API_NATIVE_WORKERS" \
+        API_ES_URL="http://127.0.0.1:$ES_PORT" API_REDIS_URL="redis://127.0.0.1:$REDIS_PORT/0" \
+        PYTHONPATH="$ROOT" PYTHONDONTWRITEBYTECODE=1 \
+        bash -c 'echo $$ >"$1/api.pid"; cd "$2"; exec "$3" -m api >>"$1/api.log" 2>&1 </dev/null' \
+        api "$API_DIR" "$ROOT" "$(venv_bin api python)"
+    wait_until api 60 api_healthy
+}
+
+api_running() { pid_alive "$API_DIR/api.pid"; }
+
+api_stop() { stop_pidfile api "$API_DIR/api.pid"; }
+
+api_describe() { echo "http://127.0.0.1:$API_NATIVE_PORT/api/v1 (Swagger UI at /api/openapi)"; }
