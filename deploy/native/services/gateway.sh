@@ -21,8 +21,10 @@ gateway_healthy() { curl -fsS "http://127.0.0.1:$GATEWAY_PORT/gateway/health" >/
 
 _gateway_config() {
     mkdir -p "$GATEWAY_DIR/conf.d" "$GATEWAY_DIR/tmp"
-    API_UPSTREAM=127.0.0.1:8000 AUTH_UPSTREAM=127.0.0.1:8001 \
-        envsubst '${API_UPSTREAM} ${AUTH_UPSTREAM}' \
+    # The upstreams are IP addresses here, so the resolver is never asked; nginx needs one anyway.
+    # shellcheck disable=SC2016
+    API_UPSTREAM=127.0.0.1:8000 AUTH_UPSTREAM=127.0.0.1:8001 DNS_RESOLVER=127.0.0.1 \
+        envsubst '${API_UPSTREAM} ${AUTH_UPSTREAM} ${DNS_RESOLVER}' \
         <"$ROOT/deploy/nginx/templates/default.conf.template" >"$GATEWAY_DIR/conf.d/default.conf"
     local user=; is_root && user="user $SERVICE_USER;"
     cat >"$GATEWAY_DIR/nginx.conf" <<CONF
