@@ -48,7 +48,8 @@ ENV
     return 0
 }
 
-# Started in its own session so that neither `make` exiting nor a Ctrl-C in its terminal stops it.
+# Started in its own session so that neither `make` exiting nor a Ctrl-C in its terminal stops it;
+# its standard streams are detached too, so a caller reading stack.sh's output is not kept waiting.
 _auth_detached() {
     if is_root; then setsid -f runuser -u "$SERVICE_USER" -- "$@"; else setsid -f "$@"; fi
 }
@@ -66,7 +67,7 @@ auth_start() {
     # The wrapper shell records its own pid, then becomes the service (exec keeps the pid).
     # shellcheck disable=SC2016
     _auth_detached bash -c 'echo $$ >"$1/auth.pid"; set -a; . "$1/auth.env"; set +a; cd "$1";
-        exec "$2" -m auth serve >>"$1/auth.log" 2>&1 </dev/null' auth "$AUTH_DIR" "$python"
+        exec "$2" -m auth serve >>"$1/auth.log" 2>&1' auth "$AUTH_DIR" "$python" </dev/null >/dev/null 2>&1
     wait_until auth 60 auth_healthy
 }
 
