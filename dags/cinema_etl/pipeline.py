@@ -16,9 +16,12 @@ again (unchanged documents are noops) and documents without a row are swept out.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
+import queue
+import threading
+import time
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 from uuid import UUID
 
 import psycopg
@@ -29,6 +32,10 @@ import es_mappings
 from cinema_etl import extract, journal, load, state, transform
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
+# The state is rewritten at most this often while a long phase runs (and always at its end): a
+# mapping update is a cluster-state change, too slow to make after every batch of a full load.
+STATE_INTERVAL_SECONDS = 5.0
 
 Documents = list[tuple[str, dict[str, Any] | None]]
 
@@ -92,6 +99,46 @@ class RunReport:
         )
 
 
+def prefetched(items: Iterator[T], depth: int = 2) -> Iterator[T]:
+    """Yield from `items`, produced in a background thread up to `depth` ahead.
+
+    The full load spends its time partly in Postgres (extract, transform) and partly in
+    Elasticsearch (bulk); overlapping the two shortens it. The producer owns the Postgres
+    connection while this runs; the consumer only talks to Elasticsearch.
+    """
+    buffer: queue.Queue[tuple[str, Any]] = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+
+    def produce() -> None:
+        try:
+            for item in items:
+                while not stop.is_set():
+                    try:
+                        buffer.put(("item", item), timeout=0.5)
+                        break
+                    except queue.Full:
+                        continue
+                if stop.is_set():
+                    return
+            buffer.put(("end", None))
+        except BaseException as error:  # handed to the consumer, which re-raises it
+            buffer.put(("error", error))
+
+    producer = threading.Thread(target=produce, name="cinema-etl-extract", daemon=True)
+    producer.start()
+    try:
+        while True:
+            kind, value = buffer.get()
+            if kind == "end":
+                return
+            if kind == "error":
+                raise value
+            yield value
+    finally:
+        stop.set()
+        producer.join(timeout=60)
+
+
 class CrashForTest(RuntimeError):
     """Raised by the `fail_after_extract` hook that the crash-safety test uses."""
 
@@ -135,13 +182,19 @@ def run_index(
 
     written_meta: dict[str, Any] = {}
 
-    def save() -> None:
-        # Every position change is stored at once; an unchanged state is not written again.
-        nonlocal written_meta
+    last_save = time.monotonic()
+
+    def save(throttled: bool = False) -> None:
+        # Positions may lag the index (batches are then redone), never lead it; an unchanged
+        # state is not written again.
+        nonlocal written_meta, last_save
+        if throttled and time.monotonic() - last_save < STATE_INTERVAL_SECONDS:
+            return
         meta = current.to_meta()
         if meta != written_meta:
             state.write(es, index, current)
             written_meta = meta
+        last_save = time.monotonic()
 
     current: state.IndexState | None = None
     if not load.index_exists(es, index):
@@ -166,8 +219,7 @@ def run_index(
         else:
             written_meta = current.to_meta()
 
-    def load_ids(ids: Sequence[UUID] | Sequence[str]) -> None:
-        documents = spec.build(conn, [UUID(str(i)) for i in ids])
+    def load_documents(documents: Documents) -> None:
         if fail_after_extract:
             raise CrashForTest(f"{index}: stopping after extracting {len(documents)} documents")
         counts = load.write(es, index, documents, plain_index=current.fresh, chunk_size=batch_size)
@@ -175,18 +227,25 @@ def run_index(
         if counts.changed:
             current.bump_pending = True
 
+    def load_ids(ids: Sequence[UUID] | Sequence[str]) -> None:
+        load_documents(spec.build(conn, [UUID(str(i)) for i in ids]))
+
     def count(table: str, n: int) -> None:
         report.rows_read[table] = report.rows_read.get(table, 0) + n
 
-    # 1. The index's own table.
-    for ids, mark in extract.changed_pages(
-        conn, spec.table, current.watermark(spec.table), bound, batch_size
-    ):
-        count(spec.table, len(ids))
-        load_ids(ids)
+    # 1. The index's own table: extracting the next pages overlaps loading this one.
+    def own_pages() -> Iterator[tuple[int, Documents, state.Watermark]]:
+        pages = extract.changed_pages(conn, spec.table, current.watermark(spec.table), bound, batch_size)
+        for ids, mark in pages:
+            yield len(ids), spec.build(conn, ids), mark
+
+    for n, documents, mark in prefetched(own_pages()):
+        count(spec.table, n)
+        load_documents(documents)
         current.watermarks[spec.table] = mark
-        save()
+        save(throttled=True)
     current.fresh = False
+    save()
 
     # 2. Tables the documents embed: rebuild the documents that show a changed row.
     target = spec.table
@@ -197,7 +256,8 @@ def run_index(
                 count(f"{target} linked", len(linked))
                 load_ids(linked)
             current.watermarks[table] = mark
-            save()
+            save(throttled=True)
+        save()
 
     # 3. The journal: links added or removed, rows deleted.
     for ids in journal.changed_ids(conn, spec.journal_kind, current.journal_xid, batch_size):
