@@ -3,7 +3,7 @@ SHELL := /bin/bash
 STACK := ./deploy/native/stack.sh
 PYTEST_ARGS ?=
 
-.PHONY: help up down restart status test lint backup reset
+.PHONY: help up down restart status test lint backup reset es-snapshot bench-etl
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -29,6 +29,12 @@ lint: ## ruff and mypy
 
 backup: up ## regenerate restore/catalogue.dump from the seeded generator
 	@$(STACK) run dev bash restore/make-postgres-backup.sh
+
+es-snapshot: up ## regenerate restore/elasticsearch/ (the catalogue dump loaded by the ETL, then snapshotted)
+	@$(STACK) run dev bash restore/make-elasticsearch-snapshot.sh
+
+bench-etl: up ## ETL benchmark: full-load rate vs a helpers.bulk baseline, incremental reads, peak memory
+	@$(STACK) run dev python bench/etl.py $(BENCH_ARGS)
 
 reset: down ## stop everything and delete all local state (data, logs, virtual environments)
 	rm -rf .state
