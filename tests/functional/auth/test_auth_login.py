@@ -178,3 +178,19 @@ def test_failures_from_one_ip_are_counted_across_accounts(auth_service: AuthProc
     assert statuses[7] == 429
     assert elsewhere.status_code == 401
     sprayer.http.close()
+
+
+def test_a_password_longer_than_72_bytes_is_simply_wrong_at_login(api: Api) -> None:
+    user = api.sign_up()
+
+    response = api.http.post("/login", json={"login": user["login"], "password": PASSWORD + "x" * 80})
+
+    assert response.status_code == 401
+    assert response.json()["code"] == "invalid_credentials"
+
+
+def test_login_with_a_malformed_body_is_422(api: Api) -> None:
+    response = api.http.post("/login", json={"login": "someone"})
+
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["field"] == "password"
