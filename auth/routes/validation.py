@@ -38,7 +38,9 @@ def json_body(model: type[BaseModel], required: bool = True) -> Callable[[Handle
 
     def decorate(handler: Handler) -> Handler:
         documented = openapi.body({"application/json": model}, required=required)(handler)
-        validated = validate(json=check)(documented)
+        # sanic-ext calls a non-class validator as check(request=, data=, handler_kwargs=);
+        # its annotation only knows the older one-argument form.
+        validated = validate(json=check)(documented)  # type: ignore[arg-type]
         carry_documentation(documented, validated)
         return validated
 
@@ -61,7 +63,7 @@ def query_params(model: type[BaseModel]) -> Callable[[Handler], Handler]:
     def decorate(handler: Handler) -> Handler:
         for name, field in model.model_fields.items():
             handler = openapi.parameter(name, int, "query", description=field.description or "")(handler)
-        validated = validate(query=check)(handler)
+        validated = validate(query=check)(handler)  # type: ignore[arg-type]
         carry_documentation(handler, validated)
         return validated
 

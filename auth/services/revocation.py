@@ -17,6 +17,7 @@ from __future__ import annotations
 import logging
 import uuid
 from datetime import UTC, datetime, timedelta
+from typing import cast
 
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
@@ -59,7 +60,7 @@ class RevocationList:
         query = Session.filter(user_id=user_id, revoked_at=None)
         if keep is not None:
             query = query.exclude(id=keep)
-        await self.revoke(list(await query.values_list("id", flat=True)))
+        await self.revoke(cast("list[uuid.UUID]", await query.values_list("id", flat=True)))
 
     async def is_revoked(self, session_id: uuid.UUID) -> bool:
         try:

@@ -16,7 +16,8 @@ MANAGE_ROLES = "roles:manage"
 
 
 async def role_names(user_id: uuid.UUID) -> list[str]:
-    return sorted(await Role.filter(user_roles__user_id=user_id).values_list("name", flat=True))
+    names = await Role.filter(user_roles__user_id=user_id).values_list("name", flat=True)
+    return sorted(str(name) for name in names)
 
 
 async def has_permission(user_id: uuid.UUID, permission: str) -> bool:
