@@ -1,7 +1,7 @@
 """Auth functional tests: each test session starts its own auth processes over real HTTP.
 
 They run against their own database (``test_auth``, created and dropped here, migrated by the
-service's own start-up path) and their own Redis database (13), never the live ``auth`` ones.
+service's own start-up path) and their own Redis database (11), never the live ``auth`` ones.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ import redis
 from auth_http import PASSWORD, ROOT, Api, AuthProcess, auth_command, new_login
 
 TEST_DB = "test_auth"
-TEST_REDIS_DB = 13
+TEST_REDIS_DB = 11
 
 
 def _admin_connection(stack: Any) -> psycopg.Connection:
