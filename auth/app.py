@@ -60,7 +60,7 @@ def create_app(settings: Settings, name: str = "auth") -> Sanic:
             socket_timeout=settings.redis_timeout_seconds,
             socket_connect_timeout=settings.redis_timeout_seconds,
         )
-        hasher = PasswordHasher(settings.bcrypt_rounds, settings.hash_threads)
+        hasher = PasswordHasher(settings.bcrypt_rounds, settings.hash_threads, settings.hash_thread_niceness)
         codec = TokenCodec(signing_key, settings)
         revocations = RevocationList(
             app.ctx.redis, settings.access_ttl_seconds, settings.revocation_mirror_ttl_seconds

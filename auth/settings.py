@@ -39,6 +39,8 @@ class Settings(BaseSettings):
     # bcrypt's cost; lower it only in tests that are not about the cost itself.
     bcrypt_rounds: int = Field(default=12, ge=4, le=31)
     hash_threads: int = Field(default=os.cpu_count() or 1, gt=0)
+    # Hashing threads yield to the event loop: see PasswordHasher.
+    hash_thread_niceness: int = Field(default=10, ge=0, le=19)
 
     # X-Forwarded-For is believed only when the peer is one of these (the gateway).
     trusted_proxies: Annotated[list[ipaddress.IPv4Network | ipaddress.IPv6Network], NoDecode] = Field(

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import os
+from pathlib import Path
 
 import bcrypt
 import pytest
@@ -63,3 +65,17 @@ def test_an_unknown_account_still_costs_one_bcrypt_check(monkeypatch: pytest.Mon
     hasher.close()
     assert len(checks) == 2
     assert checks[0].startswith(b"$2b$04$")
+
+
+def test_hashing_threads_run_at_a_lower_priority_than_the_event_loop() -> None:
+    hasher = PasswordHasher(rounds=4, threads=1, niceness=7)
+    asyncio.run(hasher.hash("warm up the thread"))
+
+    niceness = {
+        int(Path(task, "stat").read_text().rsplit(")", 1)[1].split()[16])
+        for task in Path("/proc/self/task").iterdir()
+    }
+    hasher.close()
+
+    assert 7 in niceness
+    assert os.getpriority(os.PRIO_PROCESS, 0) in niceness  # the other threads keep theirs

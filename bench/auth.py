@@ -1,0 +1,266 @@
+"""Auth benchmark (a script that prints numbers, not a test): `make bench-auth`.
+
+An auth process at the default bcrypt cost (12) on a spare port, with its own database
+(`bench_auth`, dropped at the end) and Redis db 10 (flushed at the end), measures:
+
+1. logins per second with concurrent clients, against the bcrypt-bound limit measured in the same
+   run: cores / the time of one cost-12 check (target: at least 80% of that limit);
+2. p50/p99 of `GET /users/me` alone, then while 20 logins run at once (target: p99 under 20 ms);
+3. access-token verifications per second in process (signature and claims, as another service
+   verifying locally with the JWKS would do), and `GET /users/me` per second over HTTP (which
+   adds the revocation lookup).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+import bcrypt  # noqa: E402
+import httpx  # noqa: E402
+import psycopg  # noqa: E402
+import redis  # noqa: E402
+
+from auth.services.signing_keys import load_signing_key  # noqa: E402
+from auth.services.tokens import TokenCodec, TokenType  # noqa: E402
+from auth.settings import Settings  # noqa: E402
+
+DATABASE = "bench_auth"
+REDIS_DB = 10
+PASSWORD = "benchmark passphrase"  # noqa: S105 (the seeded accounts' password)
+ROUNDS = 12
+
+
+def dotenv() -> dict[str, str]:
+    values: dict[str, str] = {}
+    env_file = ROOT / ".env"
+    if env_file.exists():
+        for line in env_file.read_text(encoding="utf-8").splitlines():
+            key, sep, value = line.strip().partition("=")
+            if sep and not key.startswith("#"):
+                values[key] = value
+    return {**values, **os.environ}
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def percentile(samples: list[float], fraction: float) -> float:
+    ordered = sorted(samples)
+    return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
+
+
+# ------------------------------------------------------------------------------ the baseline
+def one_hash_seconds(samples: int) -> float:
+    """Median time of one cost-12 bcrypt check, in this process, on an idle machine."""
+    digest = bcrypt.hashpw(PASSWORD.encode(), bcrypt.gensalt(ROUNDS))
+    times = []
+    for _ in range(samples):
+        started = time.perf_counter()
+        bcrypt.checkpw(PASSWORD.encode(), digest)
+        times.append(time.perf_counter() - started)
+    return statistics.median(times)
+
+
+# ------------------------------------------------------------------------------ the service
+class Service:
+    def __init__(self, env: dict[str, str], work: Path) -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}/auth"
+        pg = f"{env.get('POSTGRES_USER', 'cinema')}:{env.get('POSTGRES_PASSWORD', '')}@127.0.0.1:"
+        pg += env.get("POSTGRES_PORT", "5432")
+        self.admin_dsn = f"postgresql://{pg}/postgres"
+        self.dsn = f"postgresql://{pg}/{DATABASE}"
+        self.redis_url = f"redis://127.0.0.1:{env.get('REDIS_PORT', '6379')}/{REDIS_DB}"
+        self.key_file = work / "keys" / "private.pem"
+        self.log = work / "auth.log"
+        self.env = {
+            **os.environ,
+            "PYTHONPATH": str(ROOT),
+            "AUTH_HOST": "127.0.0.1",
+            "AUTH_PORT": str(self.port),
+            "AUTH_DATABASE_URL": f"postgres://{pg}/{DATABASE}",
+            "AUTH_REDIS_URL": self.redis_url,
+            "AUTH_PRIVATE_KEY_FILE": str(self.key_file),
+            "AUTH_DATABASE_POOL_SIZE": "30",
+        }
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def __enter__(self) -> Service:
+        with psycopg.connect(self.admin_dsn, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{DATABASE}" WITH (FORCE)')
+            conn.execute(f'CREATE DATABASE "{DATABASE}"')
+        redis.Redis.from_url(self.redis_url).flushdb()
+        command = [sys.executable, "-m", "auth"]
+        subprocess.run([*command, "generate-keys", str(self.key_file.parent)], env=self.env, check=True)
+        self.process = subprocess.Popen(
+            [*command, "serve"], cwd=ROOT, env=self.env, stdout=self.log.open("wb"), stderr=subprocess.STDOUT
+        )
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if httpx.get(f"{self.url}/health", timeout=1).status_code == 200:
+                    return self
+            except httpx.HTTPError:
+                pass
+            if self.process.poll() is not None or time.monotonic() > deadline:
+                raise SystemExit(f"auth did not start:\n{self.log.read_text(errors='replace')[-2000:]}")
+            time.sleep(0.2)
+
+    def __exit__(self, *exc: object) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+        with psycopg.connect(self.admin_dsn, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{DATABASE}" WITH (FORCE)')
+        redis.Redis.from_url(self.redis_url).flushdb()
+
+    def seed_users(self, count: int) -> list[str]:
+        """Accounts inserted directly, sharing one hash: sign-up is not what is measured."""
+        digest = bcrypt.hashpw(PASSWORD.encode(), bcrypt.gensalt(ROUNDS)).decode()
+        logins = [f"bench-{uuid.uuid4().hex[:12]}" for _ in range(count)]
+        with psycopg.connect(self.dsn) as conn, conn.cursor() as cursor:
+            cursor.executemany(
+                "INSERT INTO users (id, login, password_hash, created_at, updated_at) "
+                "VALUES (%s, %s, %s, now(), now())",
+                [(uuid.uuid4(), login, digest) for login in logins],
+            )
+        return logins
+
+
+# ------------------------------------------------------------------------------ the load
+async def login_loop(client: httpx.AsyncClient, logins: list[str], stop: float, done: list[float]) -> None:
+    index = 0
+    while time.perf_counter() < stop:
+        login = logins[index % len(logins)]
+        index += 1
+        response = await client.post("/api/v1/login", json={"login": login, "password": PASSWORD})
+        if response.status_code != 200:
+            raise SystemExit(f"login failed: {response.status_code} {response.text}")
+        done.append(time.perf_counter())
+
+
+async def logins_per_second(url: str, logins: list[str], clients: int, seconds: float) -> float:
+    done: list[float] = []
+    async with httpx.AsyncClient(base_url=url, timeout=60) as client:
+        warm_stop = time.perf_counter() + 2
+        await asyncio.gather(*(login_loop(client, logins, warm_stop, []) for _ in range(clients)))
+        started = time.perf_counter()
+        await asyncio.gather(*(login_loop(client, logins, started + seconds, done) for _ in range(clients)))
+        elapsed = time.perf_counter() - started
+    return len(done) / elapsed
+
+
+async def me_latencies(client: httpx.AsyncClient, token: str, seconds: float) -> list[float]:
+    latencies = []
+    stop = time.perf_counter() + seconds
+    headers = {"Authorization": f"Bearer {token}"}
+    while time.perf_counter() < stop:
+        started = time.perf_counter()
+        response = await client.get("/api/v1/users/me", headers=headers)
+        latencies.append(time.perf_counter() - started)
+        if response.status_code != 200:
+            raise SystemExit(f"/users/me failed: {response.status_code} {response.text}")
+        await asyncio.sleep(0.005)
+    return latencies
+
+
+async def me_under_login_load(url: str, logins: list[str], token: str, seconds: float) -> tuple[list, list]:
+    async with (
+        httpx.AsyncClient(base_url=url, timeout=60) as me_client,
+        httpx.AsyncClient(base_url=url, timeout=60) as login_client,
+    ):
+        idle = await me_latencies(me_client, token, seconds)
+        stop = time.perf_counter() + seconds + 1
+        loaded_task = asyncio.create_task(me_latencies(me_client, token, seconds))
+        await asyncio.gather(*(login_loop(login_client, logins, stop, []) for _ in range(20)))
+        loaded = await loaded_task
+    return idle, loaded
+
+
+async def me_per_second(url: str, token: str, seconds: float, clients: int = 8) -> float:
+    count = 0
+
+    async def loop(client: httpx.AsyncClient, stop: float) -> None:
+        nonlocal count
+        while time.perf_counter() < stop:
+            await client.get("/api/v1/users/me", headers={"Authorization": f"Bearer {token}"})
+            count += 1
+
+    async with httpx.AsyncClient(base_url=url, timeout=60) as client:
+        started = time.perf_counter()
+        await asyncio.gather(*(loop(client, started + seconds) for _ in range(clients)))
+        return count / (time.perf_counter() - started)
+
+
+def verifications_per_second(key_file: Path, token: str, seconds: float) -> float:
+    codec = TokenCodec(load_signing_key(Settings(private_key_file=key_file)), Settings())
+    count, stop = 0, time.perf_counter() + seconds
+    started = time.perf_counter()
+    while time.perf_counter() < stop:
+        codec.decode(token, TokenType.ACCESS)
+        count += 1
+    return count / (time.perf_counter() - started)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--clients", type=int, default=8, help="concurrent login clients (default 8)")
+    parser.add_argument("--seconds", type=float, default=15, help="length of each measurement (default 15)")
+    args = parser.parse_args()
+    cores = os.cpu_count() or 1
+
+    hash_time = one_hash_seconds(samples=7)
+    limit = cores / hash_time
+    print(f"bcrypt cost {ROUNDS}: one check takes {hash_time * 1000:.0f} ms on an idle core")
+    print(f"bcrypt-bound limit: {cores} cores / {hash_time * 1000:.0f} ms = {limit:.2f} logins/s")
+
+    with tempfile.TemporaryDirectory(prefix="bench-auth-") as work, Service(dotenv(), Path(work)) as service:
+        logins = service.seed_users(200)
+        rate = asyncio.run(logins_per_second(service.url, logins, args.clients, args.seconds))
+        print(
+            f"1. logins/s with {args.clients} concurrent clients: {rate:.2f} "
+            f"= {rate / limit:.0%} of the bcrypt-bound limit (target >= 80%)"
+        )
+
+        token = httpx.post(
+            f"{service.url}/api/v1/login", json={"login": logins[0], "password": PASSWORD}
+        ).json()["access_token"]
+        idle, loaded = asyncio.run(me_under_login_load(service.url, logins, token, args.seconds))
+        print(
+            f"2. GET /users/me alone: p50 {percentile(idle, 0.5) * 1000:.1f} ms, "
+            f"p99 {percentile(idle, 0.99) * 1000:.1f} ms ({len(idle)} requests)"
+        )
+        print(
+            f"   GET /users/me during 20 concurrent logins: p50 {percentile(loaded, 0.5) * 1000:.1f} ms, "
+            f"p99 {percentile(loaded, 0.99) * 1000:.1f} ms ({len(loaded)} requests; target p99 < 20 ms)"
+        )
+
+        verified = verifications_per_second(service.key_file, token, min(args.seconds, 5))
+        print(f"3. access-token verifications/s in one process (signature + claims): {verified:,.0f}")
+        served = asyncio.run(me_per_second(service.url, token, min(args.seconds, 5)))
+        print(f"   GET /users/me/s over HTTP (verification + revocation check + user row): {served:,.0f}")
+
+
+if __name__ == "__main__":
+    main()
