@@ -3,7 +3,7 @@ SHELL := /bin/bash
 STACK := ./deploy/native/stack.sh
 PYTEST_ARGS ?=
 
-.PHONY: help up down restart status test lint backup reset es-snapshot bench-etl
+.PHONY: help up down restart status test lint backup reset es-snapshot bench-etl bench-auth
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -35,6 +35,9 @@ es-snapshot: up ## regenerate restore/elasticsearch/ (the catalogue dump loaded 
 
 bench-etl: up ## ETL benchmark: full-load rate vs a helpers.bulk baseline, incremental reads, peak memory
 	@$(STACK) run dev python bench/etl.py $(BENCH_ARGS)
+
+bench-auth: up ## auth benchmark: logins/s vs the bcrypt-bound limit, /users/me p99 under login load, verifications/s
+	@$(STACK) run dev python bench/auth.py $(BENCH_ARGS)
 
 reset: down ## stop everything and delete all local state (data, logs, virtual environments)
 	rm -rf .state
