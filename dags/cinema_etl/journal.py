@@ -113,12 +113,7 @@ def catalogue_exists(conn: psycopg.Connection) -> bool:
     return bool(row and row[0])
 
 
-def ensure_installed(conn: psycopg.Connection) -> bool:
-    """Install the journal and its triggers when any part is missing; True when it did.
-
-    A (re)installation means changes may have gone unrecorded, so it draws a new origin, which
-    makes every index resync once.
-    """
+def _installed(conn: psycopg.Connection) -> bool:
     expected = {_trigger_name(table, suffix) for table, suffix, *_ in _TRIGGERS}
     present = {
         name
@@ -128,12 +123,29 @@ def ensure_installed(conn: psycopg.Connection) -> bool:
             " AND tgname LIKE 'etl_journal_%'"
         )
     }
-    origin_table = conn.execute("SELECT to_regclass('etl.journal_origin') IS NOT NULL").fetchone()
-    if expected <= present and origin_table and origin_table[0]:
+    row = conn.execute(
+        "SELECT to_regclass('etl.journal_origin') IS NOT NULL"
+        " AND EXISTS (SELECT 1 FROM pg_tables WHERE schemaname = 'etl' AND tablename = 'journal_origin')"
+    ).fetchone()
+    if not (expected <= present and row and row[0]):
+        return False
+    return conn.execute("SELECT count(*) FROM etl.journal_origin").fetchone() == (1,)
+
+
+def ensure_installed(conn: psycopg.Connection) -> bool:
+    """Install the journal and its triggers when any part is missing; True when it did.
+
+    A (re)installation means changes may have gone unrecorded, so it draws a new origin, which
+    makes every index resync once.
+    """
+    if _installed(conn):
         return False
     with conn.transaction():
-        # Serialise concurrent installers (three DAGs may start at once on a fresh stack).
+        # Serialise concurrent installers (three DAGs may start at once on a fresh stack); the
+        # one that waited finds everything in place and keeps the origin the first one drew.
         conn.execute("SELECT pg_advisory_xact_lock(hashtext('cinema_etl.journal'))")
+        if _installed(conn):
+            return False
         conn.execute(_INSTALL)
         for table, suffix, event, refs, call in _TRIGGERS:
             conn.execute(

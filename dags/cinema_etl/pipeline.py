@@ -166,6 +166,7 @@ def run_index(
     prefix: str = "",
     batch_size: int = 1000,
     fail_after_extract: bool = False,
+    journal_retention_seconds: int = 7 * 24 * 3600,
 ) -> RunReport:
     """Bring index `name` (with `prefix`) to Postgres's current state; see the module docstring.
 
@@ -281,5 +282,8 @@ def run_index(
         report.generation = int(cache.incr(es_mappings.generation_key(name, prefix)))
         current.bump_pending = False
         save()
+    # Journal entries older than the retention go; an index that has not run for that long finds
+    # its position pruned at its next start and resyncs.
+    journal.prune(conn, journal_retention_seconds)
     log.info("%s", report.summary())
     return report
