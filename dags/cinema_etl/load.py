@@ -40,10 +40,18 @@ def index_exists(es: Elasticsearch, index: str) -> bool:
     return bool(es.indices.exists(index=index))
 
 
-def create_index(es: Elasticsearch, name: str, index: str, meta: Mapping[str, Any]) -> bool:
-    """Create `index` from the `name` mapping with `meta` in its `_meta`; False when it already exists."""
+def create_index(
+    es: Elasticsearch, name: str, index: str, meta: Mapping[str, Any], loading: bool = False
+) -> bool:
+    """Create `index` from the `name` mapping with `meta` in its `_meta`; False when it already exists.
+
+    `loading` creates it without periodic refresh, as Elasticsearch advises for a bulk load:
+    `finish_loading` restores the mapping's refresh interval when the first load is done.
+    """
     body = es_mappings.index_body(name)
     body["mappings"]["_meta"] = dict(meta)
+    if loading:
+        body["settings"]["refresh_interval"] = "-1"
     try:
         es.indices.create(index=index, settings=body["settings"], mappings=body["mappings"])
     except Exception as error:  # another run created it first
@@ -51,6 +59,13 @@ def create_index(es: Elasticsearch, name: str, index: str, meta: Mapping[str, An
             return False
         raise
     return True
+
+
+def finish_loading(es: Elasticsearch, name: str, index: str) -> None:
+    """Back to the mapping's refresh interval after the first load, and make the load visible."""
+    interval = es_mappings.index_body(name)["settings"].get("refresh_interval", "1s")
+    es.indices.put_settings(index=index, settings={"index": {"refresh_interval": interval}})
+    es.indices.refresh(index=index)
 
 
 def _actions(

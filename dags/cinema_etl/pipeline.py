@@ -201,7 +201,7 @@ def run_index(
     if not load.index_exists(es, index):
         current = _initial_state(conn, spec, position)
         current.fresh = True
-        report.created = load.create_index(es, name, index, {state.META_KEY: current.to_meta()})
+        report.created = load.create_index(es, name, index, {state.META_KEY: current.to_meta()}, loading=True)
         written_meta = current.to_meta()
         if not report.created:
             current = None
@@ -245,7 +245,9 @@ def run_index(
         load_documents(documents)
         current.watermarks[spec.table] = mark
         save(throttled=True)
-    current.fresh = False
+    if current.fresh:
+        load.finish_loading(es, name, index)
+        current.fresh = False
     save()
 
     # 2. Tables the documents embed: rebuild the documents that show a changed row.

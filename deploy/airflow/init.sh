@@ -14,5 +14,6 @@ if [ ! -s "$secrets/passwords.json" ]; then
     echo "Airflow UI login: admin / $password (kept in the airflow-secrets volume, passwords.json)"
 fi
 chown -R "${AIRFLOW_UID:-50000}:0" "$secrets" /opt/airflow/logs
-airflow db migrate
+# Through the image's entrypoint, which waits for the database and sets up the environment.
+/entrypoint airflow db migrate
 echo "airflow-init done"
