@@ -7,7 +7,6 @@ import logging
 
 import orjson
 from elasticsearch import AsyncElasticsearch
-from redis.asyncio import Redis
 from sanic import HTTPResponse, Request, Sanic, json
 from sanic.exceptions import SanicException
 from sanic_ext.extensions.openapi.builders import SpecificationBuilder
@@ -18,6 +17,7 @@ from api.repositories.elastic import ElasticIndex
 from api.repositories.films import CachedFilmRepository, ElasticFilmRepository
 from api.repositories.genres import CachedGenreRepository, ElasticGenreRepository
 from api.repositories.persons import CachedPersonRepository, ElasticPersonRepository
+from api.repositories.redis_link import RedisLink
 from api.routes.films import films
 from api.routes.genres import genres
 from api.routes.health import health
@@ -72,12 +72,7 @@ async def _open_clients(app: Sanic) -> None:
     es = AsyncElasticsearch(
         settings.es_url, request_timeout=settings.es_timeout, max_retries=1, retry_on_timeout=False
     )
-    redis = Redis.from_url(
-        settings.redis_url,
-        socket_timeout=settings.redis_timeout,
-        socket_connect_timeout=settings.redis_timeout,
-        retry_on_timeout=False,
-    )
+    redis = RedisLink(settings.redis_url, timeout=settings.redis_timeout)
     cache = ResponseCache(redis, settings.index_prefix, settings.cache_ttl)
     prefix = settings.index_prefix
     app.ctx.es, app.ctx.redis = es, redis
@@ -95,7 +90,7 @@ async def _open_clients(app: Sanic) -> None:
 
 async def _close_clients(app: Sanic) -> None:
     await app.ctx.es.close()
-    await app.ctx.redis.aclose()
+    await app.ctx.redis.close()
 
 
 async def _openapi_schema(request: Request) -> HTTPResponse:

@@ -9,15 +9,16 @@ is not an error: answers come straight from Elasticsearch and the outage is logg
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import logging
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, TypeVar
 from urllib.parse import urlencode
 
 from pydantic import TypeAdapter
-from redis.asyncio import Redis
-from redis.exceptions import RedisError
+from redis.exceptions import RedisError, ResponseError
 
+from api.repositories.redis_link import RedisLink
 from es_mappings import generation_key, index_name
 
 log = logging.getLogger(__name__)
@@ -29,6 +30,7 @@ _LOOKUP_SCRIPT = """
 local generation = redis.call('GET', KEYS[1]) or '0'
 return {generation, redis.call('GET', ARGV[1] .. generation .. ARGV[2])}
 """
+_LOOKUP_SHA = hashlib.sha1(_LOOKUP_SCRIPT.encode()).hexdigest()  # noqa: S324 (Redis names scripts so)
 
 
 def request_suffix(operation: str, params: Mapping[str, object]) -> str:
@@ -40,11 +42,10 @@ def request_suffix(operation: str, params: Mapping[str, object]) -> str:
 class ResponseCache:
     """Fetches a value through Redis, loading it at most once per worker on a miss."""
 
-    def __init__(self, redis: Redis, index_prefix: str, ttl: int) -> None:
+    def __init__(self, redis: RedisLink, index_prefix: str, ttl: int) -> None:
         self._redis = redis
         self._prefix = index_prefix
         self._ttl = ttl
-        self._lookup = redis.register_script(_LOOKUP_SCRIPT)
         self._inflight: dict[str, asyncio.Future[Any]] = {}
         self._redis_down = False
 
@@ -61,23 +62,38 @@ class ResponseCache:
         if self._ttl == 0:
             return await self._once(head + suffix, load)
         try:
-            reply = await self._lookup(keys=[generation_key(index, self._prefix)], args=[head, suffix])
+            reply = await self._lookup(generation_key(index, self._prefix), head, suffix)
         except RedisError as error:
             self._note_failure(error)
             return await self._once(head + suffix, load)
         self._note_success()
-        generation, cached = reply[0], reply[1] if len(reply) > 1 else None
+        generation, cached = reply
         if cached:
             return adapter.validate_json(cached)
         key = f"{head}{generation.decode()}{suffix}"
         return await self._once(key, lambda: self._load_and_store(key, adapter, load))
+
+    async def _lookup(self, generation_key: str, head: str, suffix: str) -> tuple[bytes, bytes | None]:
+        """The index generation and the entry cached for it (None on a miss), in one round trip."""
+        try:
+            reply = await self._redis.call("EVALSHA", _LOOKUP_SHA, 1, generation_key, head, suffix)
+        except ResponseError as error:
+            if not str(error).startswith("NOSCRIPT"):
+                raise
+            # Redis forgot the script (restart, SCRIPT FLUSH): load it once more.
+            await self._redis.call("SCRIPT", "LOAD", _LOOKUP_SCRIPT)
+            reply = await self._redis.call("EVALSHA", _LOOKUP_SHA, 1, generation_key, head, suffix)
+        if not isinstance(reply, list) or not reply:
+            raise ResponseError(f"unexpected reply to the cache lookup: {reply!r}")
+        # A Lua table ends at its first nil, so a miss comes back as [generation].
+        return reply[0], reply[1] if len(reply) > 1 else None
 
     async def _load_and_store(
         self, key: str, adapter: TypeAdapter[Value], load: Callable[[], Awaitable[Value]]
     ) -> Value:
         value = await load()
         try:
-            await self._redis.set(key, adapter.dump_json(value), ex=self._ttl)
+            await self._redis.call("SET", key, adapter.dump_json(value), "EX", self._ttl)
         except RedisError as error:
             self._note_failure(error)
         return value

@@ -69,6 +69,27 @@ def short_page(response: dict[str, Any]) -> Page[FilmShort]:
     return Page[FilmShort](items=items, total=total_hits(response))
 
 
+def search_request(query: SearchQuery) -> dict[str, Any]:
+    """The Elasticsearch search for a text query (the benchmark sends it directly as well)."""
+    return {
+        "query": {
+            "multi_match": {
+                "query": query.query,
+                "fields": SEARCH_FIELDS,
+                "type": "best_fields",
+                "tie_breaker": 0.3,
+                "fuzziness": "AUTO",
+                "lenient": True,
+            }
+        },
+        "sort": RELEVANCE,
+        "from_": query.offset,
+        "size": query.page_size,
+        "source": SHORT_FIELDS,
+        "track_total_hits": True,
+    }
+
+
 class ElasticFilmRepository:
     def __init__(self, index: ElasticIndex) -> None:
         self._index = index
@@ -90,24 +111,7 @@ class ElasticFilmRepository:
         return short_page(response)
 
     async def search(self, query: SearchQuery) -> Page[FilmShort]:
-        response = await self._index.search(
-            query={
-                "multi_match": {
-                    "query": query.query,
-                    "fields": SEARCH_FIELDS,
-                    "type": "best_fields",
-                    "tie_breaker": 0.3,
-                    "fuzziness": "AUTO",
-                    "lenient": True,
-                }
-            },
-            sort=RELEVANCE,
-            from_=query.offset,
-            size=query.page_size,
-            source=SHORT_FIELDS,
-            track_total_hits=True,
-        )
-        return short_page(response)
+        return short_page(await self._index.search(**search_request(query)))
 
 
 _FILM = TypeAdapter(Film | None)

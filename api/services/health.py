@@ -6,13 +6,14 @@ import asyncio
 import logging
 
 from elasticsearch import AsyncElasticsearch
-from redis.asyncio import Redis
+
+from api.repositories.redis_link import RedisLink
 
 log = logging.getLogger(__name__)
 
 
 class HealthService:
-    def __init__(self, es: AsyncElasticsearch, redis: Redis, timeout: float) -> None:
+    def __init__(self, es: AsyncElasticsearch, redis: RedisLink, timeout: float) -> None:
         self._es = es
         self._redis = redis
         self._timeout = timeout
@@ -28,7 +29,7 @@ class HealthService:
 
     async def redis_up(self) -> bool:
         try:
-            return bool(await asyncio.wait_for(self._redis.ping(), self._timeout))
+            return await asyncio.wait_for(self._redis.call("PING"), self._timeout) == b"PONG"
         except Exception as error:  # as above
             log.warning("readiness: Redis check failed: %s", error)
             return False

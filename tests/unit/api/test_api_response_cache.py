@@ -5,9 +5,9 @@ from __future__ import annotations
 import asyncio
 
 from pydantic import TypeAdapter
-from redis.asyncio import Redis
 
 from api.repositories.cache import ResponseCache, request_suffix
+from api.repositories.redis_link import RedisLink
 
 
 def test_request_suffix_ignores_parameter_order():
@@ -19,7 +19,7 @@ def test_request_suffix_ignores_parameter_order():
 def test_identical_concurrent_loads_run_once():
     async def scenario() -> tuple[list[int], int]:
         # TTL 0 bypasses Redis entirely (the client never connects), leaving the single-flight logic.
-        cache = ResponseCache(Redis(host="127.0.0.1", port=1), index_prefix="unit_", ttl=0)
+        cache = ResponseCache(RedisLink("redis://127.0.0.1:1/0", timeout=1), index_prefix="unit_", ttl=0)
         calls = 0
 
         async def load() -> int:
@@ -42,7 +42,7 @@ def test_identical_concurrent_loads_run_once():
 
 def test_a_failed_load_reaches_every_waiter_and_is_not_remembered():
     async def scenario() -> tuple[list[object], int]:
-        cache = ResponseCache(Redis(host="127.0.0.1", port=1), index_prefix="unit_", ttl=0)
+        cache = ResponseCache(RedisLink("redis://127.0.0.1:1/0", timeout=1), index_prefix="unit_", ttl=0)
         calls = 0
 
         async def load() -> int:

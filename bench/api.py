@@ -1,0 +1,336 @@
+"""Content API benchmark (a script that prints numbers, not a test): `make bench-api`.
+
+Over loopback with wrk (installed from Debian when missing), requests/s and p50/p99 latency of:
+
+a. a bare Sanic JSON handler served the same way as the API (same worker count, no access log):
+   the baseline;
+b. a cached film detail (`/api/v1/films/<id>`, answered from Redis);
+c. a cached film list (`/api/v1/films?page_size=50`);
+d. an uncached film search (an API process with `API_CACHE_TTL=0`) next to the same search request
+   sent straight to Elasticsearch.
+
+Targets: b >= 60% of a's requests/s; b's p99 <= 10 ms at 64 connections; d adds <= 2 ms at p50.
+The cases take turns for several rounds and each row shows the case's median round (by req/s).
+The API reads its own seeded index (`bench_api_<random>_movies`, removed at the end) and its own
+Redis db; every process the script starts is stopped when it ends.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from contextlib import ExitStack
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+import httpx  # noqa: E402
+import orjson  # noqa: E402
+import redis  # noqa: E402
+from elasticsearch import Elasticsearch, helpers  # noqa: E402
+
+import es_mappings  # noqa: E402
+from api.models.query import SearchQuery  # noqa: E402
+from api.repositories.films import search_request  # noqa: E402
+
+REDIS_DB = 13
+SEARCH_TEXT = "galaxy ranger"
+WORDS = (
+    "galaxy star ranger empire night city river storm ghost dream shadow winter fire ocean "
+    "machine garden secret island mountain letter voyage silent golden broken last"
+).split()
+NAMES = "Anna Boris Clara Dmitri Elena Felix Greta Hugo Irina Jonas Kira Leon Maria Nikolai Olga".split()
+
+
+# --------------------------------------------------------------------------- the baseline server
+def baseline_app():
+    """A bare Sanic app with one JSON handler: the ceiling the API is measured against."""
+    from sanic import Sanic, json
+
+    app = Sanic("bench_baseline", dumps=orjson.dumps)
+    app.config.ACCESS_LOG = False
+    body = {"uuid": str(uuid.UUID(int=1)), "title": "Baseline", "imdb_rating": 7.5}
+
+    @app.get("/bare")
+    async def bare(request):
+        return json(body)
+
+    return app
+
+
+def serve_baseline(port: int, workers: int) -> None:
+    from sanic import Sanic
+    from sanic.worker.loader import AppLoader
+
+    loader = AppLoader(factory=baseline_app)
+    app = loader.load()
+    app.prepare(
+        host="127.0.0.1",
+        port=port,
+        workers=workers,
+        access_log=False,
+        single_process=workers == 1,
+        motd=False,
+    )
+    if workers == 1:
+        Sanic.serve_single(primary=app)
+    else:
+        Sanic.serve(primary=app, app_loader=loader)
+
+
+# --------------------------------------------------------------------------- data and processes
+def seed_movies(es: Elasticsearch, index: str, films: int) -> list[str]:
+    rng = random.Random(7)
+    body = es_mappings.index_body(es_mappings.MOVIES)
+    body["settings"]["number_of_replicas"] = 0
+    es.indices.create(index=index, **body)
+    ids = [str(uuid.UUID(int=rng.getrandbits(128), version=4)) for _ in range(films)]
+
+    def person() -> dict[str, str]:
+        name = f"{rng.choice(NAMES)} {rng.choice(NAMES)}son"
+        return {"id": str(uuid.uuid5(uuid.NAMESPACE_URL, name)), "name": name}
+
+    def docs():
+        for film_id in ids:
+            actors = [person() for _ in range(4)]
+            directors = [person()]
+            yield {
+                "_index": index,
+                "_id": film_id,
+                "_source": {
+                    "id": film_id,
+                    "title": " ".join(rng.sample(WORDS, 3)).title(),
+                    "imdb_rating": round(rng.uniform(1, 10), 1),
+                    "description": " ".join(rng.choices(WORDS, k=30)),
+                    "genres": ["Drama"],
+                    "genre_ids": [str(uuid.UUID(int=5))],
+                    "genre_list": [{"id": str(uuid.UUID(int=5)), "name": "Drama"}],
+                    "actors": actors,
+                    "actors_names": [a["name"] for a in actors],
+                    "directors": directors,
+                    "directors_names": [d["name"] for d in directors],
+                    "writers": [],
+                    "writers_names": [],
+                    "creation_date": "2001-01-01",
+                    "type": "movie",
+                },
+            }
+
+    helpers.bulk(es, docs(), refresh="wait_for")
+    return ids
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@dataclass
+class Server:
+    name: str
+    url: str
+    process: subprocess.Popen
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+
+def start(name: str, command: list[str], env: dict[str, str], health: str, log_dir: Path) -> Server:
+    port = free_port()
+    full_env = {k: v for k, v in os.environ.items() if not k.startswith("API_")}
+    full_env.update(env, API_HOST="127.0.0.1", API_PORT=str(port))
+    log = (log_dir / f"{name}.log").open("wb")
+    process = subprocess.Popen(
+        [arg.replace("{port}", str(port)) for arg in command],
+        cwd=ROOT,
+        env=full_env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    server = Server(name, f"http://127.0.0.1:{port}", process)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and process.poll() is None:
+        try:
+            if httpx.get(server.url + health, timeout=1).status_code == 200:
+                return server
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+    server.stop()
+    raise SystemExit(f"{name} did not start; see {log_dir / (name + '.log')}")
+
+
+# --------------------------------------------------------------------------- wrk
+@dataclass
+class Result:
+    label: str
+    rps: float
+    p50_ms: float
+    p99_ms: float
+    errors: int
+
+
+_UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0}
+
+
+def ensure_wrk() -> str:
+    found = shutil.which("wrk")
+    if found:
+        return found
+    sudo = [] if os.geteuid() == 0 else ["sudo"]
+    print("installing wrk from Debian ...", flush=True)
+    subprocess.run([*sudo, "apt-get", "install", "-y", "-qq", "--no-install-recommends", "wrk"], check=True)
+    return shutil.which("wrk") or "wrk"
+
+
+def run_wrk(
+    wrk: str, label: str, url: str, connections: int, seconds: int, script: Path | None = None
+) -> Result:
+    threads = min(2, connections)
+    base = [wrk, f"-t{threads}", f"-c{connections}", "--latency"]
+    if script:
+        base += ["-s", str(script)]
+    subprocess.run([*base, "-d2s", url], check=True, capture_output=True)  # warm-up
+    out = subprocess.run([*base, f"-d{seconds}s", url], check=True, capture_output=True, text=True).stdout
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+    latency = {
+        m.group(1): float(m.group(2)) * _UNITS[m.group(3)]
+        for m in re.finditer(r"^\s*(50|99)%\s+([\d.]+)(us|ms|s)\s*$", out, re.MULTILINE)
+    }
+    errors = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
+    return Result(label, rps, latency["50"], latency["99"], int(errors.group(1)) if errors else 0)
+
+
+def print_table(results: list[Result]) -> None:
+    print(f"\n{'case':<52} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'non-2xx':>8}")
+    for r in results:
+        print(f"{r.label:<52} {r.rps:>9.0f} {r.p50_ms:>8.2f} {r.p99_ms:>8.2f} {r.errors:>8}")
+
+
+# --------------------------------------------------------------------------- main
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--es-url", default=f"http://127.0.0.1:{os.environ.get('ES_PORT', '9200')}")
+    parser.add_argument(
+        "--redis-url", default=f"redis://127.0.0.1:{os.environ.get('REDIS_PORT', '6379')}/{REDIS_DB}"
+    )
+    parser.add_argument("--workers", type=int, default=1, help="Sanic workers of every server (API_WORKERS)")
+    parser.add_argument("--films", type=int, default=1000)
+    parser.add_argument("--seconds", type=int, default=10)
+    parser.add_argument("--connections", type=int, default=64, help="for a, b and c")
+    parser.add_argument("--search-connections", type=int, default=1, help="for d (1: pure latency)")
+    parser.add_argument(
+        "--rounds", type=int, default=3, help="cases run in turn this many times; the median round is shown"
+    )
+    args = parser.parse_args()
+
+    wrk = ensure_wrk()
+    prefix = f"bench_api_{uuid.uuid4().hex[:8]}_"
+    index = es_mappings.index_name(es_mappings.MOVIES, prefix)
+    es = Elasticsearch(args.es_url, request_timeout=60)
+    cache = redis.Redis.from_url(args.redis_url)
+    log_dir = Path(tempfile.mkdtemp(prefix="bench-api-"))
+    api_env = {
+        "API_ES_URL": args.es_url,
+        "API_REDIS_URL": args.redis_url,
+        "API_INDEX_PREFIX": prefix,
+        "API_WORKERS": str(args.workers),
+    }
+    python = sys.executable
+    with ExitStack() as cleanup:
+        cleanup.callback(es.close)
+        cleanup.callback(lambda: es.indices.delete(index=index, ignore_unavailable=True))
+        cleanup.callback(lambda: [cache.delete(k) for k in cache.scan_iter(match=f"*{prefix}*")])
+        film_ids = seed_movies(es, index, args.films)
+        print(
+            f"seeded {args.films} films into {index}; {args.workers} worker(s) per server; logs in {log_dir}"
+        )
+
+        baseline = start(
+            "baseline",
+            [python, str(Path(__file__)), "baseline", "--port", "{port}", "--workers", str(args.workers)],
+            {},
+            "/bare",
+            log_dir,
+        )
+        cleanup.callback(baseline.stop)
+        cached = start("api", [python, "-m", "api"], api_env, "/api/health", log_dir)
+        cleanup.callback(cached.stop)
+        uncached = start(
+            "api-uncached", [python, "-m", "api"], {**api_env, "API_CACHE_TTL": "0"}, "/api/health", log_dir
+        )
+        cleanup.callback(uncached.stop)
+
+        detail = f"/api/v1/films/{film_ids[0]}"
+        listing = "/api/v1/films?page_size=50"
+        search = f"/api/v1/films/search?query={SEARCH_TEXT.replace(' ', '+')}&page_size=50"
+        for path in (detail, listing):
+            assert httpx.get(cached.url + path).status_code == 200  # fills the cache
+        assert httpx.get(uncached.url + search).json(), "the search should find films"
+
+        body = search_request(SearchQuery(query=SEARCH_TEXT, page_size=50))
+        body["from"] = body.pop("from_")
+        body["_source"] = body.pop("source")
+        script = log_dir / "es-search.lua"
+        script.write_text(
+            'wrk.method = "POST"\nwrk.headers["Content-Type"] = "application/json"\n'
+            f"wrk.body = [[{orjson.dumps(body).decode()}]]\n"
+        )
+
+        c, sc, s = args.connections, args.search_connections, args.seconds
+        cases = [
+            (f"a. bare Sanic JSON handler (c={c})", baseline.url + "/bare", c, None),
+            (f"b. cached film detail (c={c})", cached.url + detail, c, None),
+            (f"c. cached film list, 50 films (c={c})", cached.url + listing, c, None),
+            (f"d. uncached film search via API (c={sc})", uncached.url + search, sc, None),
+            (
+                f"d. same search straight to Elasticsearch (c={sc})",
+                f"{args.es_url}/{index}/_search",
+                sc,
+                script,
+            ),
+        ]
+        # Cases take turns, so that load from elsewhere on the machine spreads over all of them.
+        rounds: list[list[Result]] = [[] for _ in cases]
+        for _ in range(args.rounds):
+            for runs, (label, url, connections, lua) in zip(rounds, cases, strict=True):
+                runs.append(run_wrk(wrk, label, url, connections, s, lua))
+        results = [sorted(runs, key=lambda r: r.rps)[len(runs) // 2] for runs in rounds]
+        print_table(results)
+        a, b, _, d_api, d_es = results
+        print("\ntargets:")
+        print(f"  b/a requests/s  = {b.rps / a.rps:.0%}  (target >= 60%)")
+        print(f"  b p99           = {b.p99_ms:.2f} ms  (target <= 10 ms at 64 connections)")
+        print(f"  d p50 overhead  = {d_api.p50_ms - d_es.p50_ms:+.2f} ms  (target <= 2 ms)")
+
+
+if __name__ == "__main__":
+    if len(sys.argv) > 1 and sys.argv[1] == "baseline":
+        options = argparse.ArgumentParser()
+        options.add_argument("mode")
+        options.add_argument("--port", type=int, required=True)
+        options.add_argument("--workers", type=int, default=1)
+        parsed = options.parse_args()
+        serve_baseline(parsed.port, parsed.workers)
+    else:
+        main()
