@@ -3,7 +3,7 @@ SHELL := /bin/bash
 STACK := ./deploy/native/stack.sh
 PYTEST_ARGS ?=
 
-.PHONY: help up down restart status test lint backup reset es-snapshot bench-etl bench-auth
+.PHONY: help up down restart status test lint backup reset es-snapshot bench-etl bench-auth bench-api
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -38,6 +38,9 @@ bench-etl: up ## ETL benchmark: full-load rate vs a helpers.bulk baseline, incre
 
 bench-auth: up ## auth benchmark: logins/s vs the bcrypt-bound limit, /users/me p99 under login load, verifications/s
 	@$(STACK) run dev python bench/auth.py $(BENCH_ARGS)
+
+bench-api: up ## content API benchmark with wrk: cached detail/list vs a bare Sanic handler, search vs direct ES
+	@$(STACK) run dev python bench/api.py $(BENCH_ARGS)
 
 reset: down ## stop everything and delete all local state (data, logs, virtual environments)
 	rm -rf .state
