@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 
 from tortoise import Tortoise
 
 from auth.database import migrate, tortoise_config
 from auth.models import Role, User, UserRole
-from auth.routes.schemas import ChangeLoginBody
+from auth.services.accounts import LOGIN_PATTERN
 from auth.services.password_policy import password_problem
 from auth.services.passwords import PasswordHasher
 from auth.services.roles import ADMIN_ROLE
@@ -17,10 +18,8 @@ from auth.settings import Settings
 
 async def create_superuser(settings: Settings, login: str, password: str, email: str | None) -> str:
     """Create the account (or give an existing one a new password) and grant it the admin role."""
-    try:
-        ChangeLoginBody(login=login)
-    except ValueError as error:
-        raise ValueError("login: 3-64 letters, digits, '.', '_' or '-'") from error
+    if not re.fullmatch(LOGIN_PATTERN, login):
+        raise ValueError("login: 3-64 letters, digits, '.', '_' or '-'")
     problem = password_problem(password, login)
     if problem:
         raise ValueError(f"password {problem}")

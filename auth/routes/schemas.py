@@ -9,8 +9,9 @@ from typing import Annotated, Any
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from auth.models import LoginAttempt, Role, User
+from auth.services.accounts import LOGIN_PATTERN
 
-Login = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9._-]{3,64}$")]
+Login = Annotated[str, StringConstraints(pattern=LOGIN_PATTERN)]
 Email = Annotated[str, StringConstraints(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$", max_length=254)]
 # Length rules of passwords live in the password policy so the reason names the rule broken;
 # this bound only keeps absurd bodies away from it.

@@ -12,6 +12,9 @@ from auth.services.password_policy import password_problem
 from auth.services.passwords import PasswordHasher
 from auth.services.revocation import RevocationList
 
+# 3-64 letters, digits, '.', '_' or '-': safe in URLs, logs and file names alike.
+LOGIN_PATTERN = r"^[A-Za-z0-9._-]{3,64}$"
+
 
 def _require_acceptable(password: str, login: str, field: str = "password") -> None:
     problem = password_problem(password, login)
