@@ -13,9 +13,15 @@ api_install() {
 
 api_healthy() { curl -fsS "http://127.0.0.1:$API_NATIVE_PORT/api/health" >/dev/null 2>&1; }
 
-# Started in its own session so that neither `make` exiting nor a Ctrl-C in its terminal stops it.
+# Started in its own session so that neither `make` exiting nor a Ctrl-C in its terminal stops it,
+# and with no inherited stdio: a process holding the caller's stdout would keep a pipe reading
+# `make up`'s output (CI, `| tee`) open after make has finished.
 _api_detached() {
-    if is_root; then setsid -f runuser -u "$SERVICE_USER" -- "$@"; else setsid -f "$@"; fi
+    if is_root; then
+        setsid -f runuser -u "$SERVICE_USER" -- "$@" </dev/null >>"$API_DIR/api.log" 2>&1
+    else
+        setsid -f "$@" </dev/null >>"$API_DIR/api.log" 2>&1
+    fi
 }
 
 api_start() {
