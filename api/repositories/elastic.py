@@ -13,6 +13,8 @@ from es_mappings import index_name
 
 log = logging.getLogger(__name__)
 
+SEARCH_FILTER = ["hits.total.value", "hits.hits._source"]
+
 
 class ElasticIndex:
     """Search and get on one physical index (the logical name plus the configured prefix)."""
@@ -23,8 +25,9 @@ class ElasticIndex:
         self.name = index_name(index, prefix)
 
     async def search(self, **request: Any) -> dict[str, Any]:
+        """The hits' sources and the total only: less JSON for Elasticsearch to write and us to read."""
         try:
-            response = await self._es.search(index=self.name, **request)
+            response = await self._es.search(index=self.name, filter_path=SEARCH_FILTER, **request)
         except NotFoundError as error:
             raise self._missing_index(error) from None
         except (ApiError, TransportError) as error:
@@ -57,4 +60,5 @@ def total_hits(response: dict[str, Any]) -> int:
 
 
 def sources(response: dict[str, Any]) -> list[dict[str, Any]]:
-    return [hit["_source"] for hit in response["hits"]["hits"]]
+    # With filter_path, a search without hits has no `hits.hits` at all.
+    return [hit["_source"] for hit in response["hits"].get("hits", [])]
