@@ -11,7 +11,9 @@ from elasticsearch import AsyncElasticsearch
 from elasticsearch.serializer import OrjsonSerializer
 from sanic import HTTPResponse, Request, Sanic, json
 from sanic.exceptions import SanicException
+from sanic_ext.extensions.http.extension import HTTPExtension
 from sanic_ext.extensions.openapi.builders import SpecificationBuilder
+from sanic_ext.extensions.openapi.extension import OpenAPIExtension
 
 from api.errors import ApiError
 from api.repositories.cache import ResponseCache
@@ -52,7 +54,9 @@ def create_app(settings: Settings | None = None) -> Sanic:
             "CORS": False,
         }
     )
-    app.extend()
+    # OpenAPI and the automatic HEAD/OPTIONS only: dependency injection (unused here) would run a
+    # signal on every request.
+    app.extend(extensions=[OpenAPIExtension, HTTPExtension], built_in_extensions=False)
     app.ext.openapi.describe(
         "Cinema content API", version="1.0.0", description="Films, genres and people from the catalogue."
     )

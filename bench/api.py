@@ -2,8 +2,8 @@
 
 Over loopback with wrk (installed from Debian when missing), requests/s and p50/p99 latency of:
 
-a. a bare Sanic JSON handler served the same way as the API (same worker count, no access log):
-   the baseline;
+a. a bare Sanic JSON handler (no extensions) served the same way as the API (same worker count,
+   no access log): the baseline;
 b. a cached film detail (`/api/v1/films/<id>`, answered from Redis);
 c. a cached film list (`/api/v1/films?page_size=50`);
 d. an uncached film search (an API process with `API_CACHE_TTL=0`) next to the same search request
@@ -61,6 +61,7 @@ def baseline_app():
 
     app = Sanic("bench_baseline", dumps=orjson.dumps)
     app.config.ACCESS_LOG = False
+    app.config.AUTO_EXTEND = False  # no sanic-ext: the bare server is the ceiling
     body = {"uuid": str(uuid.UUID(int=1)), "title": "Baseline", "imdb_rating": 7.5}
 
     @app.get("/bare")
