@@ -139,3 +139,9 @@ ensure_node_tools() {
     (cd "$dir" && npm ci --silent --no-fund --no-audit >&2)
     echo "$sha" > "$dir/lock-sha"
 }
+
+# Headless Chromium and its WebDriver from Debian, for the test that uses the Airflow UI as a data
+# engineer would (only package registries are reachable: no browser download of selenium's own).
+ensure_browser() {
+    ensure_apt chromium chromium-driver fonts-dejavu-core
+}

@@ -70,7 +70,7 @@ case $command in
     run)
         venv=$1; shift
         ensure_venv "$venv"
-        if [ "$venv" = dev ]; then ensure_node_tools; fi
+        if [ "$venv" = dev ]; then ensure_node_tools; ensure_browser; fi
         PATH=$STATE_DIR/venvs/$venv/bin:$STATE_DIR/node/node_modules/.bin:$PATH exec "$@"
         ;;
     *) echo "usage: $0 up|down|restart|status [service...] | run VENV COMMAND..." >&2; exit 2 ;;
