@@ -39,7 +39,9 @@ APP_NAME = "cinema_api"
 
 
 def create_app(settings: Settings | None = None) -> Sanic:
-    settings = settings or Settings()
+    # `sanic api.app:create_app --factory` calls the factory with its own argument namespace.
+    if not isinstance(settings, Settings):
+        settings = Settings()
     app = Sanic(APP_NAME, dumps=orjson.dumps)
     app.config.update(
         {
