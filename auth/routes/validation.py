@@ -37,7 +37,10 @@ def json_body(model: type[BaseModel], required: bool = True) -> Callable[[Handle
         handler_kwargs["body"] = parse(model, data)
 
     def decorate(handler: Handler) -> Handler:
-        documented = openapi.body({"application/json": model}, required=required)(handler)
+        # The model's own JSON schema: sanic-ext's reading of a pydantic class would also list
+        # ``model_config`` as a field.
+        schema = {"schema": model.model_json_schema()}
+        documented = openapi.body({"application/json": schema}, required=required)(handler)
         # sanic-ext calls a non-class validator as check(request=, data=, handler_kwargs=);
         # its annotation only knows the older one-argument form.
         validated = validate(json=check)(documented)  # type: ignore[arg-type]
