@@ -3,7 +3,7 @@ SHELL := /bin/bash
 STACK := ./deploy/native/stack.sh
 PYTEST_ARGS ?=
 
-.PHONY: help up down restart status test lint backup reset es-snapshot bench-etl bench-auth bench-api
+.PHONY: help up down restart status test lint backup reset es-snapshot bench bench-etl bench-auth bench-api
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -32,6 +32,9 @@ backup: up ## regenerate restore/catalogue.dump from the seeded generator
 
 es-snapshot: up ## regenerate restore/elasticsearch/ (the catalogue dump loaded by the ETL, then snapshotted)
 	@$(STACK) run dev bash restore/make-elasticsearch-snapshot.sh
+
+bench: up ## all three benchmarks, then one table (figure, baseline, ratio, target), also put into README.md
+	@$(STACK) run dev python bench/report.py --readme $(BENCH_ARGS)
 
 bench-etl: up ## ETL benchmark: full-load rate vs a helpers.bulk baseline, incremental reads, peak memory
 	@$(STACK) run dev python bench/etl.py $(BENCH_ARGS)

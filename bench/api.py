@@ -39,6 +39,7 @@ import httpx  # noqa: E402
 import orjson  # noqa: E402
 import redis  # noqa: E402
 from elasticsearch import Elasticsearch, helpers  # noqa: E402
+from figures import Figure, save  # noqa: E402
 
 import es_mappings  # noqa: E402
 from api.models.query import SearchQuery  # noqa: E402
@@ -244,6 +245,7 @@ def main() -> None:
     parser.add_argument(
         "--rounds", type=int, default=3, help="cases run in turn this many times; the median round is shown"
     )
+    parser.add_argument("--json", metavar="PATH", help="also write the figures for bench/report.py")
     args = parser.parse_args()
 
     wrk = ensure_wrk()
@@ -326,6 +328,19 @@ def main() -> None:
         print(f"  b/a requests/s  = {b.rps / a.rps:.0%}  (target >= 60%)")
         print(f"  b p99           = {b.p99_ms:.2f} ms  (target <= 10 ms at 64 connections)")
         print(f"  d p50 overhead  = {d_api.p50_ms - d_es.p50_ms:+.2f} ms  (target <= 2 ms)")
+        bare = f"bare Sanic handler (c={c})"
+        detail_rps = Figure(
+            f"cached film detail (c={c})", b.rps, "req/s", a.rps, bare, ">= 60%", b.rps >= 0.6 * a.rps
+        )
+        detail_p99 = Figure(
+            f"cached film detail p99 (c={c})", b.p99_ms, "ms", a.p99_ms, bare, "<= 10 ms", b.p99_ms <= 10
+        )
+        listing_rps = Figure(f"cached film list of 50 (c={c})", results[2].rps, "req/s", a.rps, bare)
+        search_p50 = Figure(
+            f"uncached search via the API p50 (c={sc})", d_api.p50_ms, "ms", d_es.p50_ms,
+            "same search straight to Elasticsearch", "<= baseline + 2 ms", d_api.p50_ms <= d_es.p50_ms + 2,
+        )  # fmt: skip
+        save(args.json, "api", [detail_rps, detail_p99, listing_rps, search_p50])
 
 
 if __name__ == "__main__":

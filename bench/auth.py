@@ -37,6 +37,7 @@ import bcrypt  # noqa: E402
 import httpx  # noqa: E402
 import psycopg  # noqa: E402
 import redis  # noqa: E402
+from figures import Figure, save  # noqa: E402
 
 from auth.services.signing_keys import load_signing_key  # noqa: E402
 from auth.services.tokens import TokenCodec, TokenType  # noqa: E402
@@ -253,6 +254,7 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=8, help="concurrent login clients (default 8)")
     parser.add_argument("--seconds", type=float, default=10, help="length of each measurement (default 10)")
     parser.add_argument("--rounds", type=int, default=3, help="alternating baseline/login rounds (default 3)")
+    parser.add_argument("--json", metavar="PATH", help="also write the figures for bench/report.py")
     args = parser.parse_args()
     cores = os.cpu_count() or 1
 
@@ -301,6 +303,26 @@ def main() -> None:
         print(f"3. access-token verifications/s in one process (signature + claims): {verified:,.0f}")
         served = asyncio.run(me_per_second(service.url, token, min(args.seconds, 5)))
         print(f"   GET /users/me/s over HTTP (verification + revocation check + user row): {served:,.0f}")
+        pool = statistics.median(pool for _, _, pool, _ in rounds)
+        loaded_p99, idle_p99 = percentile(loaded, 0.99) * 1000, percentile(idle, 0.99) * 1000
+        save(args.json, "auth", [
+            Figure(
+                f"logins ({args.clients} clients, median of {args.rounds})", rate, "logins/s", cores / single,
+                f"bcrypt-bound limit: {cores} cores / one check", ">= 80%", by_limit >= 0.8, by_limit,
+            ),
+            Figure(
+                "logins, against a bare hashing pool", rate, "logins/s", pool,
+                f"bare pool of {cores} threads at nice {NICENESS}", ratio=by_pool,
+            ),
+            Figure(
+                "GET /users/me p99 during 20 concurrent logins", loaded_p99, "ms", idle_p99,
+                "p99 without logins", "< 20 ms", loaded_p99 < 20,
+            ),
+            Figure(
+                "GET /users/me over HTTP (8 clients)", served, "req/s", verified,
+                "token verifications in one process",
+            ),
+        ])  # fmt: skip
 
 
 if __name__ == "__main__":
