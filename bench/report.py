@@ -90,20 +90,22 @@ def os_name() -> str:
 
 
 # ------------------------------------------------------------------------------ running the scripts
-def run_bench(bench: str, extra: list[str], work: Path) -> BenchRun:
+def run_bench(bench: str, extra: list[str], work: Path, script: Path | None = None) -> BenchRun:
+    """Run bench/<bench>.py (or `script`) with `--json`; a failure becomes the run's error."""
+    script = script or BENCH_DIR / f"{bench}.py"
     results = work / f"{bench}.json"
     results.unlink(missing_ok=True)
-    command = [sys.executable, str(BENCH_DIR / f"{bench}.py"), *extra, "--json", str(results)]
+    command = [sys.executable, str(script), *extra, "--json", str(results)]
     run = BenchRun(bench, command)
-    print(f"\n=== bench/{bench}.py {shlex.join(extra)}", flush=True)
+    print(f"\n=== bench/{script.name} {shlex.join(extra)}", flush=True)
     started = time.monotonic()
     # The script's output goes straight to the terminal: its progress and detail stay visible.
     returncode = subprocess.run(command, cwd=ROOT, check=False).returncode
     run.seconds = time.monotonic() - started
     if returncode != 0:
-        run.error = f"bench/{bench}.py failed (exit code {returncode})"
+        run.error = f"{script.name} failed (exit code {returncode})"
     elif not results.exists():
-        run.error = f"bench/{bench}.py wrote no figures"
+        run.error = f"{script.name} wrote no figures"
     else:
         run.figures = load(results)
     return run
@@ -171,12 +173,13 @@ def readme_section(context: str, commands: list[str], table: str) -> str:
     return f"{START_MARK}\n{context}\nScripts: {run_with}.\n\n{table}\n{END_MARK}"
 
 
-def update_readme(section: str) -> bool:
-    text = README.read_text(encoding="utf-8")
+def update_readme(section: str, readme: Path = README) -> bool:
+    """Replace the marked section of the README; False when it has no such section."""
+    text = readme.read_text(encoding="utf-8")
     start, end = text.find(START_MARK), text.find(END_MARK)
     if start < 0 or end < start:
         return False
-    README.write_text(text[:start] + section + text[end + len(END_MARK) :], encoding="utf-8")
+    readme.write_text(text[:start] + section + text[end + len(END_MARK) :], encoding="utf-8")
     return True
 
 
