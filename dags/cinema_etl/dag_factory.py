@@ -98,8 +98,8 @@ people lists (a film whose director is 'N/A' has `directors_names: []`){extra}.
 Settings: Airflow Variables `cinema_index_prefix` (default empty), `cinema_etl_batch_size`
 (default 1000), `cinema_redis_url`; connections `{catalogue}` and `{es}`; schedule from
 `CINEMA_ETL_SCHEDULE` (default every minute). One active run, no catch-up, retries with
-exponential backoff. The first task is skipped while the catalogue is not restored yet, or while
-all three indices are absent (then `restore_elasticsearch` restores them from the snapshot first).
+exponential backoff. The run is skipped while the catalogue is not restored yet, or while all
+three indices are absent (then `restore_elasticsearch` restores them from the snapshot first).
 """
 
 _RELATED = {
@@ -141,31 +141,27 @@ def etl_dag(dag_id: str, name: str) -> DAG:
         dagrun_timeout=timedelta(hours=2),
     ) as dag:
 
-        @task(task_id="check_sources")
-        def check_sources() -> None:
-            """Skip while the restores have yet to run."""
+        @task(task_id=f"sync_{name}")
+        def sync() -> dict[str, Any]:
+            """Load what changed since the stored state; see the DAG docs.
+
+            One task per run on purpose: every task costs a process start, and these run every minute.
+            """
+            batch_size = int(Variable.get("cinema_etl_batch_size", default="1000"))
+            prefix = index_prefix()
+            es = elasticsearch_client()
             with catalogue_connection() as conn:
                 if not journal.catalogue_exists(conn):
                     raise AirflowSkipException("the catalogue is not restored yet (restore_postgres)")
-            es = elasticsearch_client()
-            prefix = index_prefix()
-            names = [es_mappings.index_name(n, prefix) for n in es_mappings.INDICES]
-            if (
-                not any(es.indices.exists(index=n) for n in names)
-                and (restore.SNAPSHOT_DIR / "index.latest").is_file()
-            ):
-                raise AirflowSkipException(
-                    "no index yet: restore_elasticsearch restores them from the snapshot"
-                )
-
-        @task(task_id=f"sync_{name}")
-        def sync() -> dict[str, Any]:
-            """Load what changed since the stored state; see the DAG docs."""
-            batch_size = int(Variable.get("cinema_etl_batch_size", default="1000"))
-            with catalogue_connection() as conn:
-                report = pipeline.run_index(
-                    conn, elasticsearch_client(), cache_client(), name, index_prefix(), batch_size
-                )
+                names = [es_mappings.index_name(n, prefix) for n in es_mappings.INDICES]
+                if (
+                    not any(es.indices.exists(index=n) for n in names)
+                    and restore.SNAPSHOT_DIR.joinpath("index.latest").is_file()
+                ):
+                    raise AirflowSkipException(
+                        "no index yet: restore_elasticsearch restores them from the snapshot"
+                    )
+                report = pipeline.run_index(conn, es, cache_client(), name, prefix, batch_size)
             return {
                 "index": report.index,
                 "rows_read": report.rows_read,
@@ -177,7 +173,7 @@ def etl_dag(dag_id: str, name: str) -> DAG:
                 "generation": report.generation,
             }
 
-        check_sources() >> sync()
+        sync()
     return dag
 
 

@@ -8,9 +8,11 @@ triggers that write the ids whose documents must be rechecked into `etl.journal`
 - a film, person or genre deleted journals itself (its links cascade and journal the other side).
 
 A journal row says "rebuild this document from Postgres, or delete it when the row is gone".
-Rows are read by transaction id, not by sequence: `xid` below the snapshot's xmin belongs to a
-finished transaction, so a reader that remembers the xmin of its last run never skips a row
-committed late by a long transaction (a sequence would hand out numbers out of commit order).
+Rows are read by transaction id, not by sequence (a sequence hands out numbers out of commit
+order, so a reader remembering "the last seq" would skip a long transaction that commits late).
+A run reads the journal inside one snapshot and remembers that snapshot's `xmax` and in-progress
+list `xip`: every row it could not see belongs to a transaction in `xip` or from `xmax` on, and
+exactly those are read next time. A row is read once, however late its transaction commits.
 
 `etl.journal_origin` holds a random id made when the triggers were installed. Each index stores
 the origin it was synced against; a different origin (another database, a restored backup, an
@@ -19,7 +21,7 @@ index restored from the snapshot, triggers reinstalled) makes the next run resyn
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from uuid import UUID
 
@@ -100,10 +102,12 @@ def _trigger_name(table: str, suffix: str) -> str:
 
 @dataclass(frozen=True)
 class JournalPosition:
-    """Where the journal stands for this database: its origin and the xmin of a fresh snapshot."""
+    """The journal's origin and a snapshot's horizon: rows of transactions from `xmax` on or in
+    `xip` were not visible in it; everything else was."""
 
     origin: str
-    xmin: int
+    xmax: int
+    xip: tuple[int, ...]
     pruned_below: int
 
 
@@ -160,23 +164,30 @@ def ensure_installed(conn: psycopg.Connection) -> bool:
 
 
 def position(conn: psycopg.Connection) -> JournalPosition:
+    """The origin and the current snapshot's horizon (call inside the transaction that reads)."""
     row = conn.execute(
-        "SELECT origin::text, pg_snapshot_xmin(pg_current_snapshot())::text::bigint,"
-        " pruned_below::text::bigint FROM etl.journal_origin"
+        "SELECT origin::text, pg_snapshot_xmax(s)::text::bigint,"
+        " array(SELECT x::text::bigint FROM pg_snapshot_xip(s) AS x), pruned_below::text::bigint"
+        " FROM etl.journal_origin, pg_current_snapshot() AS s"
     ).fetchone()
     if row is None:
         raise RuntimeError("etl.journal_origin is empty: call ensure_installed first")
-    return JournalPosition(origin=row[0], xmin=row[1], pruned_below=row[2])
+    return JournalPosition(origin=row[0], xmax=row[1], xip=tuple(row[2]), pruned_below=row[3])
 
 
-def changed_ids(conn: psycopg.Connection, kind: str, since_xid: int, batch_size: int) -> Iterator[list[UUID]]:
-    """Ids of `kind` journalled by transactions from `since_xid` on, in pages (keyset on seq)."""
+def changed_ids(
+    conn: psycopg.Connection, kind: str, since: tuple[int, Sequence[int]], batch_size: int
+) -> Iterator[list[UUID]]:
+    """Ids of `kind` journalled by transactions a snapshot with horizon `since` = (xmax, xip) did
+    not see, in pages (keyset on seq). Read them in one REPEATABLE READ transaction."""
+    xmax, xip = since
     last_seq = 0
     while True:
         rows = conn.execute(
-            "SELECT seq, entity_id FROM etl.journal WHERE kind = %s AND xid >= %s::text::xid8 AND seq > %s"
+            "SELECT seq, entity_id FROM etl.journal WHERE kind = %s"
+            " AND (xid >= %s::text::xid8 OR xid = ANY(%s::text[]::xid8[])) AND seq > %s"
             " ORDER BY seq LIMIT %s",
-            (kind, str(since_xid), last_seq, batch_size),
+            (kind, str(xmax), [str(x) for x in xip], last_seq, batch_size),
         ).fetchall()
         if not rows:
             return

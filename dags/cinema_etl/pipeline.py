@@ -36,6 +36,7 @@ T = TypeVar("T")
 # The state is rewritten at most this often while a long phase runs (and always at its end): a
 # mapping update is a cluster-state change, too slow to make after every batch of a full load.
 STATE_INTERVAL_SECONDS = 5.0
+MAX_XIP = 1000
 
 Documents = list[tuple[str, dict[str, Any] | None]]
 
@@ -150,7 +151,8 @@ def _initial_state(
     # tables only need watching from their current end on, and the journal from now on.
     return state.IndexState(
         origin=position.origin,
-        journal_xid=position.xmin,
+        journal_xmax=position.xmax,
+        journal_xip=list(position.xip),
         watermarks={
             spec.table: state.Watermark(),
             **{table: extract.max_watermark(conn, table) for table in spec.related},
@@ -210,7 +212,7 @@ def run_index(
         if (
             current is None
             or current.origin != position.origin
-            or current.journal_xid < position.pruned_below
+            or current.journal_xmax < position.pruned_below
         ):
             log.info("%s: no usable state (restored, foreign or too old): resyncing the whole index", index)
             current = _initial_state(conn, spec, position)
@@ -263,10 +265,23 @@ def run_index(
         save()
 
     # 3. The journal: links added or removed, rows deleted.
-    for ids in journal.changed_ids(conn, spec.journal_kind, current.journal_xid, batch_size):
-        count("journal", len(ids))
-        load_ids(ids)
-    current.journal_xid = position.xmin
+    # One REPEATABLE READ snapshot for the whole phase: its horizon is exactly what was read.
+    previous_isolation = conn.isolation_level
+    conn.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ
+    try:
+        with conn.transaction():
+            seen = journal.position(conn)
+            since = (current.journal_xmax, current.journal_xip)
+            for ids in journal.changed_ids(conn, spec.journal_kind, since, batch_size):
+                count("journal", len(ids))
+                load_ids(ids)
+    finally:
+        conn.isolation_level = previous_isolation
+    # Keep a long in-progress list out of the mapping: past the cap, re-read from its oldest.
+    if len(seen.xip) > MAX_XIP:
+        current.journal_xmax, current.journal_xip = min(seen.xip), []
+    else:
+        current.journal_xmax, current.journal_xip = seen.xmax, list(seen.xip)
 
     # 4. After a resync: documents whose row is gone (or became a placeholder) go.
     if current.sweep_pending:

@@ -15,7 +15,7 @@ from typing import Any
 from elasticsearch import Elasticsearch
 
 META_KEY = "cinema_etl"
-STATE_VERSION = 1
+STATE_VERSION = 2
 ZERO_ID = "00000000-0000-0000-0000-000000000000"
 ZERO_TIME = datetime(1, 1, 1, tzinfo=UTC).isoformat()
 
@@ -37,7 +37,9 @@ class IndexState:
     position, and whether the index is being (re)built."""
 
     origin: str | None = None
-    journal_xid: int = 0
+    # The horizon of the snapshot the journal was last read in (see `journal`).
+    journal_xmax: int = 0
+    journal_xip: list[int] = field(default_factory=list)
     watermarks: dict[str, Watermark] = field(default_factory=dict)
     # True while the first load of an index the ETL created runs: plain `index` actions, no noop checks.
     fresh: bool = False
@@ -60,7 +62,8 @@ class IndexState:
             return None
         return cls(
             origin=meta.get("origin"),
-            journal_xid=int(meta.get("journal_xid", 0)),
+            journal_xmax=int(meta.get("journal_xmax", 0)),
+            journal_xip=[int(x) for x in meta.get("journal_xip", [])],
             watermarks={name: Watermark(**mark) for name, mark in meta.get("watermarks", {}).items()},
             fresh=bool(meta.get("fresh", False)),
             sweep_pending=bool(meta.get("sweep_pending", False)),

@@ -132,3 +132,25 @@ def test_changes_converge_in_one_run_and_an_idle_run_writes_nothing(target):
         assert report.counts.changed == 0 and report.counts.unchanged == 0, name
         assert target.generation(name) == generations[name] + 1, name
     assert_indices_match(target)
+
+
+def test_a_long_transaction_that_commits_late_is_not_skipped(target):
+    """Transaction A journals a link first but commits after B and after a run: not lost."""
+    target.run_all()
+    with psycopg.connect(target.dsn) as a, psycopg.connect(target.dsn, autocommit=True) as b:
+        films = [row[0] for row in b.execute("SELECT id::text FROM content.film_work ORDER BY id LIMIT 2")]
+        genre = b.execute(
+            "SELECT id::text FROM content.genre WHERE id NOT IN (SELECT genre_id FROM content.genre_film_work"
+            " WHERE film_work_id = ANY(%s::uuid[])) ORDER BY id LIMIT 1",
+            (films,),
+        ).fetchone()[0]
+        a.execute(LINK_GENRE, (genre, films[0]))  # A: journalled first, still open
+        b.execute(LINK_GENRE, (genre, films[1]))  # B: journalled later, committed now
+        target.run_all()
+        movies = indexed_documents(target.es, target.index("movies"))
+        assert genre in movies[films[1]]["genre_ids"]
+        assert genre not in movies[films[0]]["genre_ids"]
+        a.commit()
+    target.run_all()
+    assert genre in indexed_documents(target.es, target.index("movies"))[films[0]]["genre_ids"]
+    assert_indices_match(target)
