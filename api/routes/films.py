@@ -9,13 +9,14 @@ from api.models.film import Film, FilmShort
 from api.models.query import FilmListQuery, SearchQuery, parse_id
 from api.routes.params import path_id, query_params
 from api.routes.responses import model_response, page_response
+from api.routes.schemas import json_content
 
 films = Blueprint("films", url_prefix="/api/v1/films", strict_slashes=False)
 
 
 @films.get("/")
 @openapi.summary("Films, sorted and optionally filtered by genre")
-@openapi.response(200, {"application/json": list[FilmShort]})
+@openapi.response(200, json_content(list[FilmShort]))
 @query_params(FilmListQuery)
 async def film_list(request: Request, query: FilmListQuery) -> HTTPResponse:
     page = await request.app.ctx.films.films(query)
@@ -24,7 +25,7 @@ async def film_list(request: Request, query: FilmListQuery) -> HTTPResponse:
 
 @films.get("/search")
 @openapi.summary("Films matching a text query, most relevant first")
-@openapi.response(200, {"application/json": list[FilmShort]})
+@openapi.response(200, json_content(list[FilmShort]))
 @query_params(SearchQuery)
 async def film_search(request: Request, query: SearchQuery) -> HTTPResponse:
     page = await request.app.ctx.films.search(query)
@@ -33,7 +34,7 @@ async def film_search(request: Request, query: SearchQuery) -> HTTPResponse:
 
 @films.get("/<film_id:str>")
 @openapi.summary("One film with its genres and people")
-@openapi.response(200, {"application/json": Film})
+@openapi.response(200, json_content(Film))
 @path_id("film_id")
 async def film_detail(request: Request, film_id: str) -> HTTPResponse:
     film = await request.app.ctx.films.film(parse_id("film_id", film_id))

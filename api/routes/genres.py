@@ -9,13 +9,14 @@ from api.models.genre import Genre
 from api.models.query import PageQuery, parse_id
 from api.routes.params import path_id, query_params
 from api.routes.responses import model_response, page_response
+from api.routes.schemas import json_content
 
 genres = Blueprint("genres", url_prefix="/api/v1/genres", strict_slashes=False)
 
 
 @genres.get("/")
 @openapi.summary("Genres by name")
-@openapi.response(200, {"application/json": list[Genre]})
+@openapi.response(200, json_content(list[Genre]))
 @query_params(PageQuery)
 async def genre_list(request: Request, query: PageQuery) -> HTTPResponse:
     page = await request.app.ctx.genres.genres(query)
@@ -24,7 +25,7 @@ async def genre_list(request: Request, query: PageQuery) -> HTTPResponse:
 
 @genres.get("/<genre_id:str>")
 @openapi.summary("One genre")
-@openapi.response(200, {"application/json": Genre})
+@openapi.response(200, json_content(Genre))
 @path_id("genre_id")
 async def genre_detail(request: Request, genre_id: str) -> HTTPResponse:
     genre = await request.app.ctx.genres.genre(parse_id("genre_id", genre_id))

@@ -2,26 +2,29 @@
 
 from __future__ import annotations
 
-import types
-import typing
 from collections.abc import Callable
 from typing import Any, TypeVar
-from uuid import UUID
 
 from sanic import Request
 from sanic_ext import openapi, validate
 
 from api.models.query import ALIASES, PageQuery, parse_query
+from api.routes.schemas import ErrorBody, RawSchema, field_schema, json_content
 
 Handler = TypeVar("Handler", bound=Callable[..., Any])
 
 
-def _openapi_type(annotation: Any) -> type:
-    if typing.get_origin(annotation) in (typing.Union, types.UnionType):
-        annotation = next(arg for arg in typing.get_args(annotation) if arg is not type(None))
-    if annotation is int:
-        return int
-    return str
+def errors(*statuses: int) -> Callable[[Handler], Handler]:
+    """Document the error answers a route gives (JSON `ErrorBody`): 422 bad input, 404 unknown id,
+    503 Elasticsearch down with nothing cached."""
+    reasons = {404: "no such id", 422: "invalid parameter", 503: "Elasticsearch unavailable, nothing cached"}
+
+    def decorate(handler: Handler) -> Handler:
+        for status in statuses:
+            handler = openapi.response(status, json_content(ErrorBody), reasons[status])(handler)
+        return handler
+
+    return decorate
 
 
 def query_params(model: type[PageQuery]) -> Callable[[Handler], Handler]:
@@ -44,16 +47,22 @@ def query_params(model: type[PageQuery]) -> Callable[[Handler], Handler]:
                 description = f"{description} (also accepted as `{aliases[name]}`)".strip()
             decorated = openapi.parameter(
                 name,
-                _openapi_type(field.annotation),
+                field_schema(model, name),
                 "query",
                 required=field.is_required(),
                 description=description,
             )(decorated)
-        return decorated
+        return errors(422, 503)(decorated)
 
     return decorate
 
 
 def path_id(name: str) -> Callable[[Handler], Handler]:
     """Document a UUID path parameter (the handler parses it, answering 422 when malformed)."""
-    return openapi.parameter(name, UUID, "path", required=True)
+    uuid_schema = RawSchema({"type": "string", "format": "uuid"})
+
+    def decorate(handler: Handler) -> Handler:
+        documented = openapi.parameter(name, uuid_schema, "path", required=True)(handler)
+        return errors(404, 422, 503)(documented)
+
+    return decorate

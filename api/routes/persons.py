@@ -10,13 +10,14 @@ from api.models.person import Person
 from api.models.query import PageQuery, SearchQuery, parse_id
 from api.routes.params import path_id, query_params
 from api.routes.responses import model_response, page_response
+from api.routes.schemas import json_content
 
 persons = Blueprint("persons", url_prefix="/api/v1/persons", strict_slashes=False)
 
 
 @persons.get("/search")
 @openapi.summary("People whose name matches a text query, most relevant first")
-@openapi.response(200, {"application/json": list[Person]})
+@openapi.response(200, json_content(list[Person]))
 @query_params(SearchQuery)
 async def person_search(request: Request, query: SearchQuery) -> HTTPResponse:
     page = await request.app.ctx.persons.search(query)
@@ -25,7 +26,7 @@ async def person_search(request: Request, query: SearchQuery) -> HTTPResponse:
 
 @persons.get("/<person_id:str>")
 @openapi.summary("One person with their films and roles")
-@openapi.response(200, {"application/json": Person})
+@openapi.response(200, json_content(Person))
 @path_id("person_id")
 async def person_detail(request: Request, person_id: str) -> HTTPResponse:
     person = await request.app.ctx.persons.person(parse_id("person_id", person_id))
@@ -36,7 +37,7 @@ async def person_detail(request: Request, person_id: str) -> HTTPResponse:
 @persons.get("/<person_id:str>/film", name="person_films")
 @persons.get("/<person_id:str>/films", name="person_films_alias")
 @openapi.summary("A person's films")
-@openapi.response(200, {"application/json": list[FilmShort]})
+@openapi.response(200, json_content(list[FilmShort]))
 @path_id("person_id")
 @query_params(PageQuery)
 async def person_films(request: Request, person_id: str, query: PageQuery) -> HTTPResponse:
