@@ -9,6 +9,7 @@ from sanic_ext import openapi
 from auth.errors import InvalidToken
 from auth.models import User
 from auth.routes.guards import authenticated, claims_of
+from auth.routes.openapi_schemas import errors, json_content, no_content
 from auth.routes.schemas import (
     ChangeLoginBody,
     ChangePasswordBody,
@@ -35,7 +36,8 @@ async def _me(request: Request) -> User:
 
 @accounts.post("/signup")
 @openapi.summary("Create an account")
-@openapi.response(201, {"application/json": UserOut}, "the new user")
+@openapi.response(201, json_content(UserOut), "the new user")
+@errors(409)
 @json_body(SignUpBody)
 async def sign_up(request: Request, body: SignUpBody) -> HTTPResponse:
     user = await request.app.ctx.accounts.sign_up(body.login, body.password, body.email)
@@ -44,7 +46,7 @@ async def sign_up(request: Request, body: SignUpBody) -> HTTPResponse:
 
 @accounts.get("/users/me")
 @openapi.summary("The caller's account")
-@openapi.response(200, {"application/json": UserOut})
+@openapi.response(200, json_content(UserOut))
 @authenticated
 async def get_me(request: Request) -> HTTPResponse:
     user = await _me(request)
@@ -53,7 +55,8 @@ async def get_me(request: Request) -> HTTPResponse:
 
 @accounts.patch("/users/me")
 @openapi.summary("Change the caller's login")
-@openapi.response(200, {"application/json": UserOut})
+@openapi.response(200, json_content(UserOut))
+@errors(409)
 @authenticated
 @json_body(ChangeLoginBody)
 async def change_login(request: Request, body: ChangeLoginBody) -> HTTPResponse:
@@ -63,7 +66,8 @@ async def change_login(request: Request, body: ChangeLoginBody) -> HTTPResponse:
 
 @accounts.put("/users/me/password")
 @openapi.summary("Change the caller's password; their other sessions end")
-@openapi.response(204, None, "changed")
+@no_content("changed")
+@errors(403)
 @authenticated
 @json_body(ChangePasswordBody)
 async def change_password(request: Request, body: ChangePasswordBody) -> HTTPResponse:
@@ -76,7 +80,7 @@ async def change_password(request: Request, body: ChangePasswordBody) -> HTTPRes
 
 @accounts.get("/users/me/login-history")
 @openapi.summary("The caller's login attempts, newest first")
-@openapi.response(200, {"application/json": list[LoginAttemptOut]})
+@openapi.response(200, json_content(list[LoginAttemptOut]))
 @authenticated
 @query_params(PageQuery)
 async def login_history(request: Request, query: PageQuery) -> HTTPResponse:

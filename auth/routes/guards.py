@@ -11,6 +11,7 @@ from sanic_ext import openapi
 
 from auth.errors import InvalidToken, PermissionDenied
 from auth.routes.documentation import carry_documentation
+from auth.routes.openapi_schemas import errors
 from auth.services import roles
 from auth.services.tokens import TokenClaims
 
@@ -33,7 +34,7 @@ def authenticated(handler: Handler) -> Handler:
         return await handler(request, *args, **kwargs)
 
     carry_documentation(handler, guarded)
-    return openapi.secured("bearer")(guarded)  # type: ignore[return-value]
+    return errors(401, 503)(openapi.secured("bearer")(guarded))  # type: ignore[return-value]
 
 
 def claims_of(request: Request) -> TokenClaims:
@@ -55,6 +56,6 @@ def requires_permission(permission: str) -> Callable[[Handler], Handler]:
             return await handler(request, *args, **kwargs)
 
         carry_documentation(handler, guarded)
-        return authenticated(guarded)  # type: ignore[return-value]
+        return errors(403)(authenticated(guarded))  # type: ignore[return-value]
 
     return decorate

@@ -10,7 +10,9 @@ from sanic_ext import openapi
 
 from auth.errors import InvalidRequest
 from auth.routes.guards import authenticated, claims_of, require_permission
+from auth.routes.openapi_schemas import errors, json_content
 from auth.routes.schemas import PermissionOut, permission_body
+from auth.routes.validation import unstorable
 from auth.services import roles as role_service
 from auth.services.roles import MANAGE_ROLES
 
@@ -21,11 +23,14 @@ _MAX_PERMISSION_LENGTH = 128
 
 @permissions.get("/users/<user_id:uuid>/permissions/<permission:str>")
 @openapi.summary("Whether a user holds a permission (the user themself or a roles:manage caller)")
-@openapi.response(200, {"application/json": PermissionOut})
+@openapi.response(200, json_content(PermissionOut))
+@errors(404, 422)
 @authenticated
 async def check_permission(request: Request, user_id: uuid.UUID, permission: str) -> HTTPResponse:
     if len(permission) > _MAX_PERMISSION_LENGTH:
         raise InvalidRequest([{"field": "permission", "message": "at most 128 characters"}])
+    if unstorable(permission) is not None:
+        raise InvalidRequest([{"field": "permission", "message": "a NUL character or an unpaired surrogate"}])
     if claims_of(request).user_id != user_id:
         await require_permission(request, MANAGE_ROLES)
     granted = await role_service.permission_granted(user_id, permission)

@@ -9,6 +9,7 @@ from sanic.response import HTTPResponse, empty, json
 from sanic_ext import openapi
 
 from auth.routes.guards import requires_permission
+from auth.routes.openapi_schemas import errors, json_content, no_content
 from auth.routes.schemas import CreateRoleBody, RoleOut, UpdateRoleBody, role_body
 from auth.routes.validation import json_body
 from auth.services import roles as role_service
@@ -19,7 +20,7 @@ roles = Blueprint("roles", url_prefix="/auth/api/v1")
 
 @roles.get("/roles")
 @openapi.summary("Every role")
-@openapi.response(200, {"application/json": list[RoleOut]})
+@openapi.response(200, json_content(list[RoleOut]))
 @requires_permission(MANAGE_ROLES)
 async def list_roles(request: Request) -> HTTPResponse:
     return json([role_body(role) for role in await role_service.list_roles()])
@@ -27,7 +28,8 @@ async def list_roles(request: Request) -> HTTPResponse:
 
 @roles.post("/roles")
 @openapi.summary("Create a role")
-@openapi.response(201, {"application/json": RoleOut})
+@openapi.response(201, json_content(RoleOut))
+@errors(409)
 @requires_permission(MANAGE_ROLES)
 @json_body(CreateRoleBody)
 async def create_role(request: Request, body: CreateRoleBody) -> HTTPResponse:
@@ -37,7 +39,8 @@ async def create_role(request: Request, body: CreateRoleBody) -> HTTPResponse:
 
 @roles.get("/roles/<role_id:uuid>")
 @openapi.summary("One role")
-@openapi.response(200, {"application/json": RoleOut})
+@openapi.response(200, json_content(RoleOut))
+@errors(404)
 @requires_permission(MANAGE_ROLES)
 async def get_role(request: Request, role_id: uuid.UUID) -> HTTPResponse:
     return json(role_body(await role_service.get_role(role_id)))
@@ -45,7 +48,8 @@ async def get_role(request: Request, role_id: uuid.UUID) -> HTTPResponse:
 
 @roles.patch("/roles/<role_id:uuid>")
 @openapi.summary("Change a role's name, description or permissions")
-@openapi.response(200, {"application/json": RoleOut})
+@openapi.response(200, json_content(RoleOut))
+@errors(404, 409)
 @requires_permission(MANAGE_ROLES)
 @json_body(UpdateRoleBody)
 async def update_role(request: Request, role_id: uuid.UUID, body: UpdateRoleBody) -> HTTPResponse:
@@ -55,7 +59,8 @@ async def update_role(request: Request, role_id: uuid.UUID, body: UpdateRoleBody
 
 @roles.delete("/roles/<role_id:uuid>")
 @openapi.summary("Delete a role; its users lose it")
-@openapi.response(204, None, "deleted")
+@no_content("deleted")
+@errors(404, 409)
 @requires_permission(MANAGE_ROLES)
 async def delete_role(request: Request, role_id: uuid.UUID) -> HTTPResponse:
     await role_service.delete_role(role_id)
@@ -64,7 +69,8 @@ async def delete_role(request: Request, role_id: uuid.UUID) -> HTTPResponse:
 
 @roles.get("/users/<user_id:uuid>/roles")
 @openapi.summary("The roles a user holds")
-@openapi.response(200, {"application/json": list[RoleOut]})
+@openapi.response(200, json_content(list[RoleOut]))
+@errors(404)
 @requires_permission(MANAGE_ROLES)
 async def user_roles(request: Request, user_id: uuid.UUID) -> HTTPResponse:
     return json([role_body(role) for role in await role_service.roles_of(user_id)])
@@ -72,7 +78,8 @@ async def user_roles(request: Request, user_id: uuid.UUID) -> HTTPResponse:
 
 @roles.put("/users/<user_id:uuid>/roles/<role_id:uuid>")
 @openapi.summary("Give a user a role (idempotent)")
-@openapi.response(204, None, "assigned")
+@no_content("assigned")
+@errors(404)
 @requires_permission(MANAGE_ROLES)
 async def assign_role(request: Request, user_id: uuid.UUID, role_id: uuid.UUID) -> HTTPResponse:
     await role_service.assign_role(user_id, role_id)
@@ -81,7 +88,8 @@ async def assign_role(request: Request, user_id: uuid.UUID, role_id: uuid.UUID) 
 
 @roles.delete("/users/<user_id:uuid>/roles/<role_id:uuid>")
 @openapi.summary("Take a role away from a user (idempotent)")
-@openapi.response(204, None, "revoked")
+@no_content("revoked")
+@errors(404)
 @requires_permission(MANAGE_ROLES)
 async def revoke_role(request: Request, user_id: uuid.UUID, role_id: uuid.UUID) -> HTTPResponse:
     await role_service.revoke_role(user_id, role_id)

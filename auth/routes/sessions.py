@@ -7,6 +7,7 @@ from sanic.response import HTTPResponse, empty, json
 from sanic_ext import openapi
 
 from auth.routes.guards import authenticated, claims_of
+from auth.routes.openapi_schemas import errors, json_content, no_content
 from auth.routes.schemas import LogInBody, LogOutBody, RefreshBody, TokenPairOut
 from auth.routes.validation import json_body
 from auth.services.client_address import client_ip
@@ -27,7 +28,8 @@ def _client(request: Request) -> Client:
 
 @sessions.post("/login")
 @openapi.summary("Log in with login and password")
-@openapi.response(200, {"application/json": TokenPairOut})
+@openapi.response(200, json_content(TokenPairOut))
+@errors(401, 429)
 @json_body(LogInBody)
 async def log_in(request: Request, body: LogInBody) -> HTTPResponse:
     pair = await request.app.ctx.sessions.log_in(body.login, body.password, _client(request))
@@ -36,7 +38,8 @@ async def log_in(request: Request, body: LogInBody) -> HTTPResponse:
 
 @sessions.post("/refresh")
 @openapi.summary("Exchange a refresh token (once) for a new pair")
-@openapi.response(200, {"application/json": TokenPairOut})
+@openapi.response(200, json_content(TokenPairOut))
+@errors(401)
 @json_body(RefreshBody)
 async def refresh(request: Request, body: RefreshBody) -> HTTPResponse:
     pair = await request.app.ctx.sessions.refresh(body.refresh_token)
@@ -45,7 +48,7 @@ async def refresh(request: Request, body: RefreshBody) -> HTTPResponse:
 
 @sessions.post("/logout")
 @openapi.summary('End this session, or every session of the user with {"all": true}')
-@openapi.response(204, None, "logged out")
+@no_content("logged out")
 @authenticated
 @json_body(LogOutBody, required=False)
 async def log_out(request: Request, body: LogOutBody) -> HTTPResponse:

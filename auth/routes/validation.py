@@ -11,12 +11,38 @@ from sanic_ext import openapi, validate
 
 from auth.errors import InvalidRequest
 from auth.routes.documentation import carry_documentation
+from auth.routes.openapi_schemas import errors, field_schema, json_content
 
 Model = TypeVar("Model", bound=BaseModel)
 Handler = TypeVar("Handler", bound=Callable[..., Any])
 
 
+def unstorable(data: Any, path: str = "") -> str | None:
+    """Where in ``data`` a string holds a NUL character (Postgres text cannot) or an unpaired
+    surrogate (UTF-8 cannot): such input is the client's mistake, not a 500 from the database."""
+    if isinstance(data, str):
+        return path if "\x00" in data or (not data.isascii() and _has_surrogate(data)) else None
+    items = data.items() if isinstance(data, dict) else enumerate(data) if isinstance(data, list) else ()
+    for key, value in items:
+        found = unstorable(value, f"{path}.{key}" if path else str(key))
+        if found is not None:
+            return found
+    return None
+
+
+def _has_surrogate(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
+
+
 def parse(model: type[Model], data: Any) -> Model:
+    field = unstorable(data)
+    if field is not None:
+        problem = "a NUL character or an unpaired surrogate"
+        raise InvalidRequest([{"field": field or "body", "message": problem}])
     try:
         return model.model_validate(data)
     except ValidationError as error:
@@ -39,8 +65,8 @@ def json_body(model: type[BaseModel], required: bool = True) -> Callable[[Handle
     def decorate(handler: Handler) -> Handler:
         # The model's own JSON schema: sanic-ext's reading of a pydantic class would also list
         # ``model_config`` as a field.
-        schema = {"schema": model.model_json_schema()}
-        documented = openapi.body({"application/json": schema}, required=required)(handler)
+        documented = openapi.body(json_content(model), required=required)(handler)
+        documented = errors(400, 422, 503)(documented)
         # sanic-ext calls a non-class validator as check(request=, data=, handler_kwargs=);
         # its annotation only knows the older one-argument form.
         validated = validate(json=check)(documented)  # type: ignore[arg-type]
@@ -65,7 +91,9 @@ def query_params(model: type[BaseModel]) -> Callable[[Handler], Handler]:
 
     def decorate(handler: Handler) -> Handler:
         for name, field in model.model_fields.items():
-            handler = openapi.parameter(name, int, "query", description=field.description or "")(handler)
+            schema = field_schema(model, name)
+            handler = openapi.parameter(name, schema, "query", description=field.description or "")(handler)
+        handler = errors(422)(handler)
         validated = validate(query=check)(handler)  # type: ignore[arg-type]
         carry_documentation(handler, validated)
         return validated
