@@ -121,7 +121,7 @@ def number(value: float) -> str:
 
 
 def rows(runs: list[BenchRun]) -> list[tuple[str, ...]]:
-    table = []
+    table: list[tuple[str, ...]] = []
     for run in runs:
         if run.error:
             table.append((run.bench, run.error, "", "", "", "", "ERROR"))
@@ -163,14 +163,14 @@ def markdown_table(table: list[tuple[str, ...]]) -> str:
 
 def context_line(machine: Machine, when: datetime.datetime, load: tuple[float, float], minutes: float) -> str:
     return (
-        f"Run {when:%Y-%m-%d %H:%M} UTC on {machine.describe()}; load average {load[0]:.1f} at the"
-        f" start, {load[1]:.1f} at the end; {minutes:.0f} min."
+        f"Run {when:%Y-%m-%d %H:%M} UTC ({minutes:.0f} min) on {machine.describe()};"
+        f" load average {load[0]:.1f} at the start, {load[1]:.1f} at the end."
     )
 
 
 def readme_section(context: str, commands: list[str], table: str) -> str:
     run_with = "; ".join(f"`{c}`" for c in commands)
-    return f"{START_MARK}\n{context}\nScripts: {run_with}.\n\n{table}\n{END_MARK}"
+    return f"{START_MARK}\n{context}\n\nScripts run: {run_with}.\n\n{table}\n{END_MARK}"
 
 
 def update_readme(section: str, readme: Path = README) -> bool:
