@@ -96,6 +96,21 @@ def sign_up_accounts(client: httpx.Client, count: int) -> list[Account]:
     return accounts
 
 
+def wait_until_ready(client: httpx.Client, seconds: float = 180) -> None:
+    """Both services ready behind the gateway (a test run before may have restarted one)."""
+    deadline = time.monotonic() + seconds
+    for path in ("/api/health/ready", "/auth/health"):
+        while True:
+            try:
+                if client.get(path).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if time.monotonic() > deadline:
+                raise SystemExit(f"{path} is not ready behind the gateway")
+            time.sleep(1)
+
+
 def catalogue_sample(client: httpx.Client) -> dict[str, list[str]]:
     """Ids and words of the live catalogue, read through the gateway."""
     films = client.get("/api/v1/films/", params={"page_size": 100}).raise_for_status().json()
@@ -158,6 +173,7 @@ def request_mix(sample: dict[str, list[str]], accounts: list[Account], seed: int
 def run_load(gateway: str, requests: int, connections: int, max_seconds: int, seed: int = 6) -> LoadResult:
     wrk = ensure_wrk()
     with httpx.Client(base_url=gateway, timeout=30) as client:
+        wait_until_ready(client)
         sample = catalogue_sample(client)
         accounts = sign_up_accounts(client, ACCOUNTS)
     workdir = Path(tempfile.mkdtemp(prefix="load-"))

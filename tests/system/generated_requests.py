@@ -35,7 +35,7 @@ from schemathesis.specs.openapi.checks import (
 
 ROOT = Path(__file__).resolve().parents[2]
 CHECKS = [not_a_server_error, response_schema_conformance, status_code_conformance, content_type_conformance]
-START_TIMEOUT = 60
+START_TIMEOUT = 180  # ready, not just started: Elasticsearch may be restarting after a fault test
 
 Headers = Callable[[Any], dict[str, str]]
 

@@ -57,7 +57,7 @@ def content_api(stack: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterato
         API_ES_TIMEOUT="10",
     )
     log = tmp_path_factory.mktemp("generated-input") / "api.log"
-    process = ServiceProcess("api", [], env, log, health="/api/health")
+    process = ServiceProcess("api", [], env, log, health="/api/health/ready")
     try:
         process.wait_until_alive()
         yield process
