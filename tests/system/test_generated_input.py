@@ -83,7 +83,7 @@ def test_content_api_answers_generated_requests_as_documented(content_api: Servi
     ids = known_content_ids(content_api.url)
 
     def runs(operation: Any) -> list[Run]:
-        batches = [Run(POSITIVE, 80), Run(NEGATIVE, 50)]
+        batches = [Run(POSITIVE, 100), Run(NEGATIVE, 50)]
         names = {parameter.name for parameter in operation.path_parameters}
         if names and names <= ids.keys():
             batches.append(Run(POSITIVE, 30, {name: ids[name] for name in names}))
