@@ -212,6 +212,7 @@ def main() -> int:
         runs.append(run_bench(bench, extra, args.out))
     minutes = (time.monotonic() - started) / 60
     context = context_line(machine, when, (load_start, os.getloadavg()[0]), minutes)
+    context += " Took " + ", ".join(f"{run.bench} {run.seconds / 60:.1f} min" for run in runs) + "."
     if args.quick:
         context += " Quick sizes: a check of the pipeline, not of the targets."
 
