@@ -62,6 +62,21 @@ status() {
 
 command=${1:-status}
 shift || true
+
+# Calls that start or stop services take turns: two at once (a second terminal, a test bringing
+# a service back while `make up` runs) would both find a service down and start it twice, and the
+# loser's exit can remove the winner's pidfile. flock holds the lock while this script runs again
+# under it; --close keeps the lock's descriptor out of the services started here.
+case $command in
+    up | down | restart)
+        if [ -z "${CINEMA_STACK_TURN:-}" ]; then
+            mkdir -p "$STATE_DIR"
+            CINEMA_STACK_TURN=1 exec flock --close "$STATE_DIR/stack.lock" bash "$0" "$command" "$@"
+        fi
+        unset CINEMA_STACK_TURN
+        ;;
+esac
+
 case $command in
     up) up "$@" ;;
     down) down "$@" ;;
