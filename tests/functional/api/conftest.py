@@ -247,7 +247,14 @@ class ApiProcess:
 @pytest.fixture(scope="session")
 def api_processes(stack, catalogue, tmp_path_factory) -> Iterator[dict[str, ApiProcess]]:
     log_dir = tmp_path_factory.mktemp("api-logs")
-    common = {"API_INDEX_PREFIX": catalogue.prefix, "API_CACHE_TTL": "300", "API_ES_TIMEOUT": "5"}
+    # Generous timeouts: on a busy machine a slow answer must not pass for a dependency that is down
+    # (the "down" cases point at closed ports and fail at once).
+    common = {
+        "API_INDEX_PREFIX": catalogue.prefix,
+        "API_CACHE_TTL": "300",
+        "API_ES_TIMEOUT": "30",
+        "API_REDIS_TIMEOUT": "10",
+    }
     dead_es = f"http://127.0.0.1:{closed_port()}"
     dead_redis = f"redis://127.0.0.1:{closed_port()}/0"
     settings = {

@@ -61,3 +61,13 @@ def test_a_failed_load_reaches_every_waiter_and_is_not_remembered():
     outcomes, calls = asyncio.run(scenario())
     assert all(isinstance(outcome, RuntimeError) for outcome in outcomes)
     assert calls == 2
+
+
+def test_a_hit_is_parsed_once_per_worker_while_redis_returns_the_same_bytes():
+    cache = ResponseCache(RedisLink("redis://127.0.0.1:1/0", timeout=1), index_prefix="unit_", ttl=60)
+    adapter = TypeAdapter(list[int])
+    first = cache._decode("k", b"[1,2]", adapter)
+    assert cache._decode("k", b"[1,2]", adapter) is first
+    changed = cache._decode("k", b"[3]", adapter)
+    assert changed == [3]
+    assert cache._decode("other", b"[1,2]", adapter) is not first
