@@ -187,12 +187,12 @@ def catalogue(es, cache_redis) -> Iterator[Catalogue]:
         seed(es, catalogue)
         yield catalogue
     finally:
-        # Wildcard deletes are refused (action.destructive_requires_name), so each name is given.
-        names = ",".join(catalogue.index(name) for name in es_mappings.INDICES)
-        es.indices.delete(index=names, ignore_unavailable=True)
         keys = list(cache_redis.scan_iter(match=f"*{catalogue.prefix}*", count=1000))
         if keys:
             cache_redis.delete(*keys)
+        # Wildcard deletes are refused (action.destructive_requires_name), so each name is given.
+        names = ",".join(catalogue.index(name) for name in es_mappings.INDICES)
+        es.indices.delete(index=names, ignore_unavailable=True)
 
 
 def closed_port() -> int:
