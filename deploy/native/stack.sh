@@ -85,7 +85,8 @@ case $command in
     run)
         venv=$1; shift
         ensure_venv "$venv"
-        if [ "$venv" = dev ]; then ensure_node_tools; ensure_browser; fi
+        # wrk: the load generator of bench/load.py and bench/api.py (and so of the load test).
+        if [ "$venv" = dev ]; then ensure_node_tools; ensure_browser; ensure_apt wrk; fi
         PATH=$STATE_DIR/venvs/$venv/bin:$STATE_DIR/node/node_modules/.bin:$PATH exec "$@"
         ;;
     *) echo "usage: $0 up|down|restart|status [service...] | run VENV COMMAND..." >&2; exit 2 ;;
