@@ -76,6 +76,16 @@ def delete_indices(es: Elasticsearch, prefix: str) -> None:
     )
 
 
+def clean_up(es: Elasticsearch, admin_dsn: str, dsn: str, prefixes: list[str]) -> None:
+    """Drop the scratch database first: an unreachable Elasticsearch must not leave it behind."""
+    drop_database(admin_dsn, dsn)
+    for prefix in prefixes:
+        try:
+            delete_indices(es, prefix)
+        except Exception as error:  # reported, not raised: the run's own error matters more
+            print(f"  could not delete the {prefix}* indices: {error}", file=sys.stderr)
+
+
 def peak_rss_mb() -> float:
     """This process's peak resident memory: VmHWM belongs to the address space made at exec,
     unlike ru_maxrss, which Linux carries over from the parent that forked the child."""
@@ -264,9 +274,7 @@ def main() -> int:
                 )
             )
     finally:
-        delete_indices(es, prefix)
-        delete_indices(es, baseline_prefix)
-        drop_database(admin_dsn, dsn)
+        clean_up(es, admin_dsn, dsn, [prefix, baseline_prefix])
 
     if args.memory_films:
         print(f"catalogue of {args.memory_films} films (memory only)", flush=True)
@@ -291,8 +299,7 @@ def main() -> int:
                 f" ({result['movies']['written']} docs in {result['movies']['seconds']:.0f} s)"
             )
         finally:
-            delete_indices(es, prefix)
-            drop_database(admin_dsn, big)
+            clean_up(es, admin_dsn, big, [prefix])
     save(args.json, "etl", figures)
     return 0
 
