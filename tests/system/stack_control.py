@@ -1,8 +1,9 @@
 """Where the native stack lives, and stopping and starting its services with `stack.sh`.
 
 A test that stops a service must leave the stack whole for the tests after it: `stopped()`
-brings back every service of the stack (not only the stopped one) when the block ends, because
-a stopped dependency can take another service down with it (Airflow's scheduler without Postgres).
+brings the service back when the block ends, and the test's fixtures then run `stack.sh up` for
+the whole stack, because a stopped dependency can take another service down with it (Airflow's
+scheduler without Postgres).
 """
 
 from __future__ import annotations
@@ -41,12 +42,12 @@ def run_stack(*args: str, env: dict[str, str] | None = None, timeout: float = 90
 
 @contextmanager
 def stopped(service: str) -> Iterator[None]:
-    """`service` is down inside the block; afterwards the whole stack is up again."""
+    """`service` is down inside the block and up again after it."""
     run_stack("down", service)
     try:
         yield
     finally:
-        run_stack("up")
+        run_stack("up", service)
 
 
 def wait_for(what: str, check: Callable[[], T | None], timeout: float, interval: float = 0.5) -> T:
