@@ -27,6 +27,7 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis.errors import Unsatisfiable
 from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error
+from schemathesis.core.result import Err
 from schemathesis.specs.openapi.checks import (
     content_type_conformance,
     response_schema_conformance,
@@ -74,6 +75,9 @@ def fuzz(
     tally = Tally()
     session = requests.Session()
     for result in schema.get_all_operations():
+        if isinstance(result, Err):  # the document itself is broken there
+            tally.failures.append(f"unusable operation: {result.err()}")
+            continue
         operation = result.ok()
         for run in runs_for(operation):
             if run.mode is GenerationMode.NEGATIVE and not _has_input(operation):
@@ -138,6 +142,7 @@ class ServiceProcess:
         self.url = f"http://127.0.0.1:{self.port}"
         self.log_path = log_path
         self.health = health
+        self.env = env
         prefix = module.upper()
         env = {**env, f"{prefix}_HOST": "127.0.0.1", f"{prefix}_PORT": str(self.port)}
         with log_path.open("wb") as log:

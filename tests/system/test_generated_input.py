@@ -133,7 +133,6 @@ def auth_service(stack: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterat
     process = ServiceProcess("auth", ["serve"], env, workdir / "auth.log", health="/auth/health")
     try:
         process.wait_until_alive()
-        process.env = env  # type: ignore[attr-defined]
         yield process
     finally:
         process.stop()
@@ -148,7 +147,7 @@ class Accounts:
     def __init__(self, process: ServiceProcess) -> None:
         self.http = httpx.Client(base_url=f"{process.url}/auth/api/v1", timeout=30)
         self.admin_login = f"admin-{uuid.uuid4().hex[:10]}"
-        _auth("create-superuser", "--login", self.admin_login, env=process.env)  # type: ignore[attr-defined]
+        _auth("create-superuser", "--login", self.admin_login, env=process.env)
         self.admin = self.bearer(self.admin_login)
         self.member_login = self.sign_up()
         self.member_id = self.http.get("/users/me", headers=self.bearer(self.member_login)).json()["id"]
