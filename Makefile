@@ -3,7 +3,7 @@ SHELL := /bin/bash
 STACK := ./deploy/native/stack.sh
 PYTEST_ARGS ?=
 
-.PHONY: help up down restart status test lint backup reset es-snapshot bench bench-etl bench-auth bench-api
+.PHONY: help up down restart status test lint backup reset es-snapshot bench bench-etl bench-auth bench-api bench-load
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -44,6 +44,9 @@ bench-auth: up ## auth benchmark: logins/s vs the bcrypt-bound limit, /users/me 
 
 bench-api: up ## content API benchmark with wrk: cached detail/list vs a bare Sanic handler, search vs direct ES
 	@$(STACK) run dev python bench/api.py $(BENCH_ARGS)
+
+bench-load: up ## 20,000 mixed content/auth requests at 64 connections through the gateway (wrk): statuses, p50/p99
+	@$(STACK) run dev python bench/load.py $(BENCH_ARGS)
 
 reset: down ## stop everything and delete all local state (data, logs, virtual environments)
 	rm -rf .state
