@@ -92,11 +92,16 @@ airflow_start() {
     _airflow_env
     log airflow "migrating the metadata database $AIRFLOW_DB"
     _airflow db migrate >"$AF_DIR/logs/migrate.log" 2>&1 || die airflow "db migrate failed (see $AF_DIR/logs/migrate.log)"
+    # Here because something is down or unhealthy (a scheduler that lost its database stays alive
+    # but stops heartbeating): start all four afresh.
+    airflow_stop
     local process
     for process in "${AF_PROCESSES[@]}"; do
-        pid_alive "$AF_DIR/$process.pid" && continue
         log airflow "starting $process"
-        setsid nohup "$(venv_bin airflow airflow)" "$process" >"$AF_DIR/logs/$process.log" 2>&1 < /dev/null &
+        # Each in its own session under a small loop that restarts it when it exits (the scheduler
+        # exits when Postgres goes away); `airflow_stop` signals the whole session.
+        setsid nohup bash -c 'while :; do "$0" "$1"; echo "$1 exited ($?); restarting in 5 s"; sleep 5; done' \
+            "$(venv_bin airflow airflow)" "$process" >>"$AF_DIR/logs/$process.log" 2>&1 < /dev/null &
         echo $! > "$AF_DIR/$process.pid"
     done
     wait_until airflow 180 airflow_healthy
