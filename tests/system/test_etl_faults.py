@@ -252,7 +252,7 @@ def assert_index_equals_postgres(es: Elasticsearch, dsn: str, prefix: str, name:
 @pytest.mark.parametrize(
     ("service", "dag_id", "name", "under_way"),
     [
-        ("elasticsearch", "films_etl", es_mappings.MOVIES, 3_000),
+        ("elasticsearch", "films_etl", es_mappings.MOVIES, 1_000),
         ("postgres", "persons_etl", es_mappings.PERSONS, 10_000),
     ],
 )
