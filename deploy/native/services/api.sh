@@ -26,6 +26,10 @@ _api_detached() {
 
 api_start() {
     service_dir "$API_DIR"
+    # The service user appends to the log; made here first, the caller's redirection would create it
+    # as root in a fresh state folder and the API could not write it (nor start).
+    touch "$API_DIR/api.log"
+    is_root && chown "$SERVICE_USER" "$API_DIR/api.log"
     log api "starting on 127.0.0.1:$API_NATIVE_PORT ($API_NATIVE_WORKERS workers)"
     # The wrapper shell records its own pid, then becomes the service (exec keeps the pid).
     # shellcheck disable=SC2016
