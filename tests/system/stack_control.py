@@ -3,11 +3,13 @@
 A test that stops a service must leave the stack whole for the tests after it: `stopped()`
 brings the service back when the block ends, and the test's fixtures then run `stack.sh up` for
 the whole stack, because a stopped dependency can take another service down with it (Airflow's
-scheduler without Postgres).
+scheduler without Postgres). While a test has a service down it holds stack.sh's lock (`turn()`),
+so another engineer's `make up` waits instead of bringing the service back in the middle.
 """
 
 from __future__ import annotations
 
+import fcntl
 import os
 import subprocess
 import time
@@ -21,6 +23,27 @@ STACK = ROOT / "deploy" / "native" / "stack.sh"
 STATE_DIR = Path(os.environ.get("STATE_DIR", ROOT / ".state"))
 GATEWAY_URL = "http://127.0.0.1:80"
 T = TypeVar("T")
+_holding_turn = False
+
+
+@contextmanager
+def turn() -> Iterator[None]:
+    """Hold stack.sh's lock: other `up`/`down` calls wait until the block ends, ours go ahead
+    (stack.sh skips the lock when CINEMA_STACK_TURN is set)."""
+    global _holding_turn
+    STATE_DIR.mkdir(parents=True, exist_ok=True)
+    with (STATE_DIR / "stack.lock").open("a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        _holding_turn = True
+        try:
+            yield
+        finally:
+            _holding_turn = False
+
+
+def turn_env() -> dict[str, str]:
+    """The environment of a stack.sh call made while this process holds the lock."""
+    return {**os.environ, **({"CINEMA_STACK_TURN": "1"} if _holding_turn else {})}
 
 
 def run_stack(*args: str, env: dict[str, str] | None = None, timeout: float = 900) -> str:
@@ -28,7 +51,7 @@ def run_stack(*args: str, env: dict[str, str] | None = None, timeout: float = 90
     done = subprocess.run(
         [str(STACK), *args],
         cwd=ROOT,
-        env={**os.environ, **(env or {})},
+        env={**turn_env(), **(env or {})},
         capture_output=True,
         text=True,
         timeout=timeout,
@@ -43,11 +66,12 @@ def run_stack(*args: str, env: dict[str, str] | None = None, timeout: float = 90
 @contextmanager
 def stopped(service: str) -> Iterator[None]:
     """`service` is down inside the block and up again after it."""
-    run_stack("down", service)
-    try:
-        yield
-    finally:
-        run_stack("up", service)
+    with turn():
+        run_stack("down", service)
+        try:
+            yield
+        finally:
+            run_stack("up", service)
 
 
 def wait_for(what: str, check: Callable[[], T | None], timeout: float, interval: float = 0.5) -> T:
