@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import os
+import uuid
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import psycopg
 import pytest
+from psycopg import sql
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -66,3 +70,23 @@ def stack() -> Stack:
         redis_host=env.get("REDIS_HOST", "127.0.0.1"),
         es_host=env.get("ES_HOST", "127.0.0.1"),
     )
+
+
+@pytest.fixture
+def scratch_database(stack, request) -> Iterator[Callable[[], str]]:
+    """A factory of empty databases, dropped after the test; returns the new DSN. Names start
+    with test_<suite>_ so that a leftover one says which suite left it."""
+    created: list[str] = []
+    suite = request.path.parent.name
+
+    def make() -> str:
+        name = f"test_{suite}_{uuid.uuid4().hex[:10]}"
+        with psycopg.connect(stack.pg_dsn("postgres"), autocommit=True) as conn:
+            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+        created.append(name)
+        return stack.pg_dsn(name)
+
+    yield make
+    with psycopg.connect(stack.pg_dsn("postgres"), autocommit=True) as conn:
+        for name in created:
+            conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))

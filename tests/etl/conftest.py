@@ -17,7 +17,6 @@ import psycopg
 import pytest
 import redis
 from elasticsearch import Elasticsearch
-from psycopg import sql
 
 ROOT = Path(__file__).resolve().parents[2]
 for path in (ROOT, ROOT / "dags"):
@@ -74,24 +73,6 @@ def cache(stack) -> Iterator[redis.Redis]:
     client = redis.Redis.from_url(stack.redis_url(REDIS_DB))
     yield client
     client.close()
-
-
-@pytest.fixture
-def scratch_database(stack) -> Iterator[Callable[[], str]]:
-    """A factory of empty databases named test_etl_*, dropped after the test; returns the DSN."""
-    created: list[str] = []
-
-    def make() -> str:
-        name = f"test_etl_{uuid.uuid4().hex[:10]}"
-        with psycopg.connect(stack.pg_dsn("postgres"), autocommit=True) as conn:
-            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-        created.append(name)
-        return stack.pg_dsn(name)
-
-    yield make
-    with psycopg.connect(stack.pg_dsn("postgres"), autocommit=True) as conn:
-        for name in created:
-            conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
 
 
 def generate_catalogue(dsn: str, films: int = 999, seed: int = 42) -> None:

@@ -24,8 +24,8 @@ def counts(dsn: str) -> dict[str, int]:
 
 
 @pytest.fixture
-def restored(scratch_db) -> str:
-    dsn = scratch_db()
+def restored(scratch_database) -> str:
+    dsn = scratch_database()
     subprocess.run(
         [PG_BIN / "pg_restore", "--no-owner", "--exit-on-error", "--dbname", dsn, BACKUP], check=True
     )
@@ -33,8 +33,8 @@ def restored(scratch_db) -> str:
 
 
 @pytest.fixture
-def schema_only(scratch_db) -> str:
-    dsn = scratch_db()
+def schema_only(scratch_database) -> str:
+    dsn = scratch_database()
     with psycopg.connect(dsn) as conn:
         conn.execute(SCHEMA_SQL.read_text(encoding="utf-8"))
     return dsn

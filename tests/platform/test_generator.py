@@ -36,8 +36,8 @@ def generate(dsn: str, seed: int, films: int) -> None:
         load(conn, seed=seed, size=CatalogueSize(films=films))
 
 
-def test_same_seed_gives_the_same_rows(scratch_db):
-    first, second, other = scratch_db(), scratch_db(), scratch_db()
+def test_same_seed_gives_the_same_rows(scratch_database):
+    first, second, other = scratch_database(), scratch_database(), scratch_database()
     generate(first, seed=7, films=300)
     generate(second, seed=7, films=300)
     generate(other, seed=8, films=300)
@@ -46,8 +46,8 @@ def test_same_seed_gives_the_same_rows(scratch_db):
     assert set(differing) == set(TABLES)
 
 
-def test_batch_size_does_not_change_the_rows(scratch_db):
-    small, large = scratch_db(), scratch_db()
+def test_batch_size_does_not_change_the_rows(scratch_database):
+    small, large = scratch_database(), scratch_database()
     for dsn, batch in ((small, 37), (large, 5000)):
         with psycopg.connect(dsn) as conn:
             from catalogue import SCHEMA_SQL
@@ -80,9 +80,9 @@ def peak_rss_mib(dsn: str, films: int) -> tuple[float, dict[str, int]]:
 
 
 @pytest.mark.slow
-def test_hundred_thousand_films_in_flat_memory(scratch_db):
-    small_rss, _ = peak_rss_mib(scratch_db(), 10_000)
-    large_rss, large_counts = peak_rss_mib(scratch_db(), 100_000)
+def test_hundred_thousand_films_in_flat_memory(scratch_database):
+    small_rss, _ = peak_rss_mib(scratch_database(), 10_000)
+    large_rss, large_counts = peak_rss_mib(scratch_database(), 100_000)
     assert large_counts["film_work"] == 100_000
     assert large_counts["person"] == CatalogueSize(films=100_000).persons
     assert large_counts["person_film_work"] > 5 * large_counts["film_work"]
