@@ -48,6 +48,15 @@ elasticsearch_healthy() {
 }
 
 elasticsearch_start() {
+    # A node of this state folder that answers but lost its pidfile is adopted, not started twice
+    # (a second node would fail on the data folder's lock).
+    local orphan
+    orphan=$(pgrep -f -- "-Des.path.home=$ES_HOME( |$)" | head -1 || true)
+    if [ -n "$orphan" ] && elasticsearch_healthy; then
+        log elasticsearch "adopting the running node (pid $orphan)"
+        echo "$orphan" > "$ES_DIR/elasticsearch.pid"
+        return 0
+    fi
     service_dir "$ES_DIR" "$ES_DIR/data" "$ES_DIR/logs" "$ES_DIR/config" "$ES_DIR/tmp" "$ES_DIR/snapshots"
     # The distribution's config (jvm.options, log4j2) with the project's elasticsearch.yml.
     cp -r "$ES_HOME/config/." "$ES_DIR/config/"
