@@ -26,6 +26,7 @@ test: up ## start the stack when needed, then run the whole test suite
 lint: ## ruff and mypy
 	@$(STACK) run dev ruff check .
 	@$(STACK) run dev ruff format --check .
+	@$(STACK) run dev mypy api auth
 
 backup: up ## regenerate restore/catalogue.dump from the seeded generator
 	@$(STACK) run dev bash restore/make-postgres-backup.sh
