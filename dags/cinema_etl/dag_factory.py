@@ -90,7 +90,7 @@ every run would read the whole catalogue every minute; the journal reads only wh
 after Elasticsearch acknowledged the batch it covers. Dropping, recreating or restoring the index
 resets it with the data, so it can never claim more than the index holds. An index whose state
 belongs to another database (for example restored from the snapshot) is resynced: all documents
-are upserted again (unchanged ones are noops) and documents without a row are swept out.
+are upserted again (unchanged ones are skipped) and documents without a row are swept out.
 
 **Placeholders**: 'N/A' and empty strings become null; people named 'N/A' are left out of the
 people lists (a film whose director is 'N/A' has `directors_names: []`){extra}.
@@ -196,7 +196,7 @@ relative to `path.repo`, which is `restore/` in both stacks) and restore it from
 `catalogue`. Indices that exist are left alone; when none is missing the task is **skipped**.
 The snapshot is made from the default catalogue by `make es-snapshot` (load with the ETL, then
 snapshot). The restored indices carry the ETL state of the snapshot's build database, so the next
-ETL run resyncs them against this catalogue (unchanged documents are noops).
+ETL run resyncs them against this catalogue (unchanged documents are skipped).
 """
 
 

@@ -35,9 +35,16 @@ def connect(dsn: str) -> psycopg.Connection:
 
 
 def prepare(conn: psycopg.Connection) -> None:
-    """Autocommit (every page sees what committed before it) and UTC (stable date strings)."""
+    """Autocommit (every page sees what committed before it), UTC (stable date strings), and
+    index lookups priced as cheap as they are for a catalogue in memory or on SSD.
+
+    With the default random_page_cost (4, tuned for spinning disks) Postgres joins a page of
+    1,000 films to `person` by hashing the whole table; priced at 1.1 it walks the primary key,
+    which reads a page about three times faster (and the more so the larger the catalogue).
+    """
     conn.autocommit = True
     conn.execute("SET TIME ZONE 'UTC'")
+    conn.execute("SET random_page_cost = 1.1")
 
 
 def safe_bound(conn: psycopg.Connection) -> datetime:

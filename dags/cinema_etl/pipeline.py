@@ -10,7 +10,7 @@ A run walks three kinds of change, each from its own position kept in the index 
 Every changed id is rebuilt from Postgres as a whole document (or deleted when its row is gone),
 upserted by id, and the position advances only after Elasticsearch acknowledged the batch. An
 index without state, or synced against another database, is resynced: everything is upserted
-again (unchanged documents are noops) and documents without a row are swept out.
+again (documents equal to the stored ones are skipped) and documents without a row are swept out.
 """
 
 from __future__ import annotations
@@ -236,68 +236,84 @@ def run_index(
     def count(table: str, n: int) -> None:
         report.rows_read[table] = report.rows_read.get(table, 0) + n
 
-    # 1. The index's own table: extracting the next pages overlaps loading this one.
-    def own_pages() -> Iterator[tuple[int, Documents, state.Watermark]]:
-        pages = extract.changed_pages(conn, spec.table, current.watermark(spec.table), bound, batch_size)
-        for ids, mark in pages:
-            yield len(ids), spec.build(conn, ids), mark
-
-    for n, documents, mark in prefetched(own_pages()):
-        count(spec.table, n)
-        load_documents(documents)
-        current.watermarks[spec.table] = mark
-        save(throttled=True)
-    if current.fresh:
-        load.finish_loading(es, name, index)
-        current.fresh = False
-    save()
-
-    # 2. Tables the documents embed: rebuild the documents that show a changed row.
-    target = spec.table
-    for table in spec.related:
-        for ids, mark in extract.changed_pages(conn, table, current.watermark(table), bound, batch_size):
-            count(table, len(ids))
-            for linked in extract.linked_ids(conn, table, target, ids, batch_size):
-                count(f"{target} linked", len(linked))
-                load_ids(linked)
-            current.watermarks[table] = mark
-            save(throttled=True)
-        save()
-
-    # 3. The journal: links added or removed, rows deleted.
-    # One REPEATABLE READ snapshot for the whole phase: its horizon is exactly what was read.
-    previous_isolation = conn.isolation_level
-    conn.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ
     try:
-        with conn.transaction():
-            seen = journal.position(conn)
-            since = (current.journal_xmax, current.journal_xip)
-            for ids in journal.changed_ids(conn, spec.journal_kind, since, batch_size):
-                count("journal", len(ids))
-                load_ids(ids)
-    finally:
-        conn.isolation_level = previous_isolation
-    # Keep a long in-progress list out of the mapping: past the cap, re-read from its oldest.
-    if len(seen.xip) > MAX_XIP:
-        current.journal_xmax, current.journal_xip = min(seen.xip), []
-    else:
-        current.journal_xmax, current.journal_xip = seen.xmax, list(seen.xip)
+        # 1. The index's own table: extracting the next pages overlaps loading this one.
+        def own_pages() -> Iterator[tuple[int, Documents, state.Watermark]]:
+            pages = extract.changed_pages(conn, spec.table, current.watermark(spec.table), bound, batch_size)
+            for ids, mark in pages:
+                yield len(ids), spec.build(conn, ids), mark
 
-    # 4. After a resync: documents whose row is gone (or became a placeholder) go.
-    if current.sweep_pending:
-        load.refresh(es, index)
-        for ids in load.scan_ids(es, index, batch_size):
-            count(f"{target} swept", len(ids))
-            load_ids(ids)
-        current.sweep_pending = False
-    if report.rows_read:
-        # A run that read nothing leaves the stored journal position behind: re-reading from it
-        # finds nothing either, and the mapping is not rewritten every minute for nothing.
-        save()
+        for n, documents, mark in prefetched(own_pages()):
+            count(spec.table, n)
+            load_documents(documents)
+            current.watermarks[spec.table] = mark
+            save(throttled=True)
+        if current.fresh:
+            load.finish_loading(es, name, index)
+            current.fresh = False
+            save()
+
+        # 2. Tables the documents embed: rebuild the documents that show a changed row.
+        target = spec.table
+        for table in spec.related:
+            for ids, mark in extract.changed_pages(conn, table, current.watermark(table), bound, batch_size):
+                count(table, len(ids))
+                for linked in extract.linked_ids(conn, table, target, ids, batch_size):
+                    count(f"{target} linked", len(linked))
+                    load_ids(linked)
+                current.watermarks[table] = mark
+                save(throttled=True)
+
+        # 3. The journal: links added or removed, rows deleted.
+        # One REPEATABLE READ snapshot for the whole phase: its horizon is exactly what was read.
+        previous_isolation = conn.isolation_level
+        conn.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ
+        try:
+            with conn.transaction():
+                seen = journal.position(conn)
+                since = (current.journal_xmax, current.journal_xip)
+                for ids in journal.changed_ids(conn, spec.journal_kind, since, batch_size):
+                    count("journal", len(ids))
+                    load_ids(ids)
+        finally:
+            conn.isolation_level = previous_isolation
+        # Keep a long in-progress list out of the mapping: past the cap, re-read from its oldest.
+        if len(seen.xip) > MAX_XIP:
+            current.journal_xmax, current.journal_xip = min(seen.xip), []
+        else:
+            current.journal_xmax, current.journal_xip = seen.xmax, list(seen.xip)
+
+        # 4. After a resync: documents whose row is gone (or became a placeholder) go.
+        if current.sweep_pending:
+            load.refresh(es, index)
+            for ids in load.scan_ids(es, index, batch_size):
+                count(f"{target} swept", len(ids))
+                load_ids(ids)
+            current.sweep_pending = False
+    except BaseException:
+        # Keep what was acknowledged (positions only advance past loaded batches), and with it
+        # `bump_pending`: a rerun finds the documents this run changed equal to the stored ones,
+        # so only the state can tell it that the cached answers are stale.
+        if current.bump_pending:
+            try:
+                save()
+                if cache is not None:
+                    cache.incr(es_mappings.generation_key(name, prefix))
+            except Exception as error:  # the original failure is the one to raise
+                log.warning("%s: could not record the changes of a failed run: %s", index, error)
+        raise
 
     if current.bump_pending and cache is not None:
-        report.generation = int(cache.incr(es_mappings.generation_key(name, prefix)))
+        try:
+            report.generation = int(cache.incr(es_mappings.generation_key(name, prefix)))
+        except redis.RedisError:
+            save()  # with `bump_pending`, so the retry bumps once Redis is back
+            raise
         current.bump_pending = False
+    if report.rows_read or report.generation is not None:
+        # One state write closes the run (a mapping update is a cluster-state change, the
+        # costliest call of a small run). A run that read nothing leaves the stored journal
+        # position behind: re-reading from it finds nothing either.
         save()
     # Journal entries older than the retention go; an index that has not run for that long finds
     # its position pruned at its next start and resyncs.

@@ -41,7 +41,7 @@ class IndexState:
     journal_xmax: int = 0
     journal_xip: list[int] = field(default_factory=list)
     watermarks: dict[str, Watermark] = field(default_factory=dict)
-    # True while the first load of an index the ETL created runs: plain `index` actions, no noop checks.
+    # True while the first load of an index the ETL created runs: no comparison with stored documents.
     fresh: bool = False
     # True after a resync started: documents whose rows are gone must be swept out at the end.
     sweep_pending: bool = False

@@ -2,10 +2,19 @@
 
 from __future__ import annotations
 
+import socket
+
 import psycopg
 import pytest
+import redis
 from cinema_etl import pipeline, state
 from etl_expected import assert_indices_match
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
 
 
 def test_crash_before_loading_keeps_the_watermark_and_the_rerun_converges(target):
@@ -31,3 +40,25 @@ def test_crash_before_loading_keeps_the_watermark_and_the_rerun_converges(target
     assert_indices_match(target)  # also asserts no duplicate ids and equal counts
     after = state.read(target.es, target.index("movies"))
     assert after.watermark("film_work").key() > before["movies"].watermark("film_work").key()
+
+
+def test_a_generation_bump_that_failed_is_made_by_the_next_run(target):
+    """Redis down at the end of a run that changed documents: the rerun finds those documents
+    already in the index, and still bumps the generation so cached answers do not stay stale."""
+    target.run_all()
+    with psycopg.connect(target.dsn) as conn:
+        conn.execute(
+            "UPDATE content.film_work SET title = title || ' (festival cut)', modified = now()"
+            " WHERE id IN (SELECT id FROM content.film_work ORDER BY id LIMIT 3)"
+        )
+    before = target.generation("movies")
+    unreachable = redis.Redis(port=free_port(), socket_connect_timeout=1)
+    with target.connect() as conn, pytest.raises(redis.ConnectionError):
+        pipeline.run_index(conn, target.es, unreachable, "movies", target.prefix)
+    assert target.generation("movies") == before
+
+    report = target.run("movies")
+    assert report.counts.written == 0  # the documents went in during the failed run
+    assert report.generation == before + 1
+    assert target.generation("movies") == before + 1
+    assert target.run("movies").generation is None  # and only once
