@@ -35,19 +35,19 @@ es-snapshot: up ## regenerate restore/elasticsearch/ (the catalogue dump loaded 
 	@$(STACK) run dev bash restore/make-elasticsearch-snapshot.sh
 
 bench: up ## all three benchmarks, then one table (figure, baseline, ratio, target), also put into README.md
-	@$(STACK) run dev python bench/report.py --readme $(BENCH_ARGS)
+	@$(STACK) bench python bench/report.py --readme $(BENCH_ARGS)
 
 bench-etl: up ## ETL benchmark: full-load rate vs a helpers.bulk baseline, incremental reads, peak memory
-	@$(STACK) run dev python bench/etl.py $(BENCH_ARGS)
+	@$(STACK) bench python bench/etl.py $(BENCH_ARGS)
 
 bench-auth: up ## auth benchmark: logins/s vs the bcrypt-bound limit, /users/me p99 under login load, verifications/s
-	@$(STACK) run dev python bench/auth.py $(BENCH_ARGS)
+	@$(STACK) bench python bench/auth.py $(BENCH_ARGS)
 
 bench-api: up ## content API benchmark with wrk: cached detail/list vs a bare Sanic handler, search vs direct ES
-	@$(STACK) run dev python bench/api.py $(BENCH_ARGS)
+	@$(STACK) bench python bench/api.py $(BENCH_ARGS)
 
 bench-load: up ## 20,000 mixed content/auth requests at 64 connections through the gateway (wrk): statuses, p50/p99
-	@$(STACK) run dev python bench/load.py $(BENCH_ARGS)
+	@$(STACK) bench python bench/load.py $(BENCH_ARGS)
 
 reset: down ## stop everything and delete all local state (data, logs, virtual environments)
 	rm -rf .state

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# The native stack: `stack.sh up|down|status|restart [service...]`, and `stack.sh run VENV CMD...`
-# to run a command in one of the project's virtual environments with the stack's settings.
+# The native stack: `stack.sh up|down|status|restart [service...]`, `stack.sh run VENV CMD...`
+# to run a command in one of the project's virtual environments with the stack's settings, and
+# `stack.sh bench CMD...` to run a benchmark in the dev environment with Airflow paused.
 # Services start in the order below; each has a file in services/ defining
 # <name>_install, <name>_start, <name>_stop, <name>_running, <name>_healthy and <name>_describe.
 set -euo pipefail
@@ -89,5 +90,24 @@ case $command in
         if [ "$venv" = dev ]; then ensure_node_tools; ensure_browser; ensure_apt wrk; fi
         PATH=$STATE_DIR/venvs/$venv/bin:$STATE_DIR/node/node_modules/.bin:$PATH exec "$@"
         ;;
-    *) echo "usage: $0 up|down|restart|status [service...] | run VENV COMMAND..." >&2; exit 2 ;;
+    bench)
+        # A benchmark shares the machine with the stack. Airflow is the one part of it that works
+        # when nobody asks (scheduler and DAG processor polling, and every minute a run of each
+        # ETL DAG in fresh task processes): about 15% of 2 cores, in bursts that the figures
+        # would charge to the services measured. The benchmarks run the ETL code themselves, so
+        # Airflow stops while they run and starts again after, whatever their outcome.
+        restart_airflow=0
+        if airflow_running; then
+            restart_airflow=1
+            log bench "stopping Airflow while the benchmark runs (started again after)"
+            bash "$0" down airflow
+        fi
+        rc=0
+        trap 'rc=130' INT TERM
+        bash "$0" run dev "$@" || rc=$?
+        trap - INT TERM
+        if [ "$restart_airflow" = 1 ]; then bash "$0" up airflow >/dev/null || rc=1; fi
+        exit "$rc"
+        ;;
+    *) echo "usage: $0 up|down|restart|status [service...] | run VENV COMMAND... | bench COMMAND..." >&2; exit 2 ;;
 esac
