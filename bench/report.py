@@ -213,6 +213,8 @@ def main() -> int:
     minutes = (time.monotonic() - started) / 60
     context = context_line(machine, when, (load_start, os.getloadavg()[0]), minutes)
     context += " Took " + ", ".join(f"{run.bench} {run.seconds / 60:.1f} min" for run in runs) + "."
+    if os.environ.get("BENCH_AIRFLOW_STOPPED"):
+        context += " Airflow was stopped for the run (`make bench` does that; the rest of the stack ran)."
     if args.quick:
         context += " Quick sizes: a check of the pipeline, not of the targets."
 

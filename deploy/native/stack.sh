@@ -101,6 +101,7 @@ case $command in
             restart_airflow=1
             log bench "stopping Airflow while the benchmark runs (started again after)"
             bash "$0" down airflow
+            export BENCH_AIRFLOW_STOPPED=1  # bench/report.py says so under its table
         fi
         rc=0
         trap 'rc=130' INT TERM
