@@ -157,6 +157,16 @@ def genre_rows(conn: psycopg.Connection, ids: Sequence[UUID]) -> list[tuple[Any,
     ).fetchall()
 
 
+def person_link_counts(conn: psycopg.Connection, ids: Sequence[UUID]) -> dict[UUID, int]:
+    """How many film links each of the people `ids` has (those with none are left out)."""
+    rows = conn.execute(
+        "SELECT person_id, count(*) FROM content.person_film_work"
+        " WHERE person_id = ANY(%s) GROUP BY person_id",
+        (list(ids),),
+    ).fetchall()
+    return {person_id: count for person_id, count in rows}
+
+
 def person_rows(conn: psycopg.Connection, ids: Sequence[UUID]) -> list[tuple[Any, ...]]:
     """(id, full_name, modified, films) per person; films are {id, title, rating, roles}."""
     ids = list(ids)

@@ -37,6 +37,8 @@ T = TypeVar("T")
 # mapping update is a cluster-state change, too slow to make after every batch of a full load.
 STATE_INTERVAL_SECONDS = 5.0
 MAX_XIP = 1000
+# The most film links one build of person documents reads (see `_by_filmography`).
+LINKS_PER_BUILD = 10_000
 
 Documents = list[tuple[str, dict[str, Any] | None]]
 
@@ -56,6 +58,34 @@ def _persons(conn: psycopg.Connection, ids: Sequence[UUID]) -> Documents:
     return [(str(i), built.get(str(i))) for i in ids]
 
 
+def _whole(conn: psycopg.Connection, ids: Sequence[UUID]) -> list[Sequence[UUID]]:
+    return [ids]
+
+
+def _by_filmography(conn: psycopg.Connection, ids: Sequence[UUID]) -> list[Sequence[UUID]]:
+    """`ids` in consecutive groups of at most LINKS_PER_BUILD film links (a person alone may exceed it).
+
+    A film document is bounded by its cast, but a person document lists every film of the
+    person, and the most prolific people's filmographies grow with the catalogue: a page of
+    1,000 people holds 35,000 film links at 100,000 films and several times that at 1,000,000.
+    Building pages by links rather than people keeps the ETL's memory flat.
+    """
+    counts = extract.person_link_counts(conn, ids)
+    groups: list[Sequence[UUID]] = []
+    group: list[UUID] = []
+    links = 0
+    for person_id in ids:
+        n = counts.get(person_id, 0) + 1
+        if group and links + n > LINKS_PER_BUILD:
+            groups.append(group)
+            group, links = [], 0
+        group.append(person_id)
+        links += n
+    if group:
+        groups.append(group)
+    return groups
+
+
 @dataclass(frozen=True)
 class IndexSpec:
     """How an index is fed: its own table, the tables its documents embed, its journal kind."""
@@ -65,12 +95,16 @@ class IndexSpec:
     journal_kind: str
     related: tuple[str, ...]
     build: Callable[[psycopg.Connection, Sequence[UUID]], Documents]
+    # Splits a page of ids into groups small enough to build at once.
+    split: Callable[[psycopg.Connection, Sequence[UUID]], list[Sequence[UUID]]] = _whole
 
 
 SPECS = {
     es_mappings.MOVIES: IndexSpec(es_mappings.MOVIES, "film_work", "film", ("person", "genre"), _films),
     es_mappings.GENRES: IndexSpec(es_mappings.GENRES, "genre", "genre", (), _genres),
-    es_mappings.PERSONS: IndexSpec(es_mappings.PERSONS, "person", "person", ("film_work",), _persons),
+    es_mappings.PERSONS: IndexSpec(
+        es_mappings.PERSONS, "person", "person", ("film_work",), _persons, _by_filmography
+    ),
 }
 
 
@@ -231,23 +265,28 @@ def run_index(
             current.bump_pending = True
 
     def load_ids(ids: Sequence[UUID] | Sequence[str]) -> None:
-        load_documents(spec.build(conn, [UUID(str(i)) for i in ids]))
+        for group in spec.split(conn, [UUID(str(i)) for i in ids]):
+            load_documents(spec.build(conn, group))
 
     def count(table: str, n: int) -> None:
         report.rows_read[table] = report.rows_read.get(table, 0) + n
 
     try:
         # 1. The index's own table: extracting the next pages overlaps loading this one.
-        def own_pages() -> Iterator[tuple[int, Documents, state.Watermark]]:
+        def own_pages() -> Iterator[tuple[int, Documents, state.Watermark | None]]:
             pages = extract.changed_pages(conn, spec.table, current.watermark(spec.table), bound, batch_size)
             for ids, mark in pages:
-                yield len(ids), spec.build(conn, ids), mark
+                groups = spec.split(conn, ids)
+                for number, group in enumerate(groups, start=1):
+                    # The page's position is reached once its last group is loaded.
+                    yield len(group), spec.build(conn, group), mark if number == len(groups) else None
 
         for n, documents, mark in prefetched(own_pages()):
             count(spec.table, n)
             load_documents(documents)
-            current.watermarks[spec.table] = mark
-            save(throttled=True)
+            if mark is not None:
+                current.watermarks[spec.table] = mark
+                save(throttled=True)
         if current.fresh:
             load.finish_loading(es, name, index)
             current.fresh = False
