@@ -1,6 +1,6 @@
 """Content API benchmark (a script that prints numbers, not a test): `make bench-api`.
 
-Over loopback with wrk (installed from Debian when missing), requests/s and p50/p99 latency of:
+Over loopback with Debian's wrk, requests/s and p50/p99 latency of:
 
 a. a bare Sanic JSON handler (no extensions) served the same way as the API (same worker count,
    no access log): the baseline;
@@ -21,12 +21,9 @@ import argparse
 import os
 import random
 import re
-import shutil
-import socket
 import subprocess
 import sys
 import tempfile
-import time
 import uuid
 from contextlib import ExitStack
 from dataclasses import dataclass
@@ -45,6 +42,8 @@ import es_mappings  # noqa: E402
 from api.models.query import SearchQuery  # noqa: E402
 from api.repositories.elastic import SEARCH_FILTER  # noqa: E402
 from api.repositories.films import search_request  # noqa: E402
+from devtools.processes import ServiceDidNotStart, ServiceProcess, free_port  # noqa: E402
+from devtools.wrk import wrk_path  # noqa: E402
 
 REDIS_DB = 13
 SEARCH_TEXT = "galaxy ranger"
@@ -134,51 +133,18 @@ def seed_movies(es: Elasticsearch, index: str, films: int) -> list[str]:
     return ids
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-@dataclass
-class Server:
-    name: str
-    url: str
-    process: subprocess.Popen
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-
-
-def start(name: str, command: list[str], env: dict[str, str], health: str, log_dir: Path) -> Server:
+def start(name: str, command: list[str], env: dict[str, str], health: str, log_dir: Path) -> ServiceProcess:
+    """One server on a spare port (`{port}` in `command` is replaced), up and answering `health`."""
     port = free_port()
     full_env = {k: v for k, v in os.environ.items() if not k.startswith("API_")}
     full_env.update(env, API_HOST="127.0.0.1", API_PORT=str(port))
-    log = (log_dir / f"{name}.log").open("wb")
-    process = subprocess.Popen(
-        [arg.replace("{port}", str(port)) for arg in command],
-        cwd=ROOT,
-        env=full_env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    server = Server(name, f"http://127.0.0.1:{port}", process)
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline and process.poll() is None:
-        try:
-            if httpx.get(server.url + health, timeout=1).status_code == 200:
-                return server
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.2)
-    server.stop()
-    raise SystemExit(f"{name} did not start; see {log_dir / (name + '.log')}")
+    command = [arg.replace("{port}", str(port)) for arg in command]
+    server = ServiceProcess(command, full_env, log_dir / f"{name}.log", health, port)
+    try:
+        server.wait_until_alive()
+    except ServiceDidNotStart as error:
+        raise SystemExit(f"{name} did not start: {error}") from None
+    return server
 
 
 # --------------------------------------------------------------------------- wrk
@@ -192,16 +158,6 @@ class Result:
 
 
 _UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0}
-
-
-def ensure_wrk() -> str:
-    found = shutil.which("wrk")
-    if found:
-        return found
-    sudo = [] if os.geteuid() == 0 else ["sudo"]
-    print("installing wrk from Debian ...", flush=True)
-    subprocess.run([*sudo, "apt-get", "install", "-y", "-qq", "--no-install-recommends", "wrk"], check=True)
-    return shutil.which("wrk") or "wrk"
 
 
 def run_wrk(
@@ -248,7 +204,7 @@ def main() -> None:
     parser.add_argument("--json", metavar="PATH", help="also write the figures for bench/report.py")
     args = parser.parse_args()
 
-    wrk = ensure_wrk()
+    wrk = wrk_path()
     prefix = f"bench_api_{uuid.uuid4().hex[:8]}_"
     index = es_mappings.index_name(es_mappings.MOVIES, prefix)
     es = Elasticsearch(args.es_url, request_timeout=60)

@@ -19,7 +19,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import socket
 import statistics
 import subprocess
 import sys
@@ -42,6 +41,7 @@ from figures import Figure, save  # noqa: E402
 from auth.services.signing_keys import load_signing_key  # noqa: E402
 from auth.services.tokens import TokenCodec, TokenType  # noqa: E402
 from auth.settings import Settings  # noqa: E402
+from devtools.processes import ServiceDidNotStart, ServiceProcess, free_port  # noqa: E402
 
 DATABASE = "bench_auth"
 REDIS_DB = 10
@@ -59,12 +59,6 @@ def dotenv() -> dict[str, str]:
             if sep and not key.startswith("#"):
                 values[key] = value
     return {**values, **os.environ}
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def percentile(samples: list[float], fraction: float) -> float:
@@ -125,7 +119,7 @@ class Service:
             "AUTH_PRIVATE_KEY_FILE": str(self.key_file),
             "AUTH_DATABASE_POOL_SIZE": "30",
         }
-        self.process: subprocess.Popen[bytes] | None = None
+        self.server: ServiceProcess | None = None
 
     def __enter__(self) -> Service:
         with psycopg.connect(self.admin_dsn, autocommit=True) as conn:
@@ -134,27 +128,16 @@ class Service:
         redis.Redis.from_url(self.redis_url).flushdb()
         command = [sys.executable, "-m", "auth"]
         subprocess.run([*command, "generate-keys", str(self.key_file.parent)], env=self.env, check=True)
-        self.process = subprocess.Popen(
-            [*command, "serve"], cwd=ROOT, env=self.env, stdout=self.log.open("wb"), stderr=subprocess.STDOUT
-        )
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(f"{self.url}/health", timeout=1).status_code == 200:
-                    return self
-            except httpx.HTTPError:
-                pass
-            if self.process.poll() is not None or time.monotonic() > deadline:
-                raise SystemExit(f"auth did not start:\n{self.log.read_text(errors='replace')[-2000:]}")
-            time.sleep(0.2)
+        self.server = ServiceProcess([*command, "serve"], self.env, self.log, "/auth/health", self.port)
+        try:
+            self.server.wait_until_alive()
+        except ServiceDidNotStart as error:
+            raise SystemExit(f"auth did not start: {error}") from None
+        return self
 
     def __exit__(self, *exc: object) -> None:
-        if self.process and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
+        if self.server:
+            self.server.stop()
         with psycopg.connect(self.admin_dsn, autocommit=True) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{DATABASE}" WITH (FORCE)')
         redis.Redis.from_url(self.redis_url).flushdb()

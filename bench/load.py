@@ -9,7 +9,7 @@ seconds (dozens of them would queue past the gateway's timeout). Ids, search wor
 and accounts come from the live stack (its catalogue is the ETL's): a few accounts are signed
 up first. Every answer is expected to be 200.
 
-wrk (Debian's, installed when missing) runs the list with `bench/load.lua`, each of its threads
+Debian's wrk runs the list with `bench/load.lua`, each of its threads
 stopping after its share of the requests; `--max-seconds` bounds the run in time. Prints the
 answer count by status and the p50/p90/p99 latency; exits 1 unless every answer was a 200 and
 all were answered. Loopback only: the gateway is 127.0.0.1.
@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import random
 import shutil
 import signal
@@ -34,7 +33,13 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from urllib.parse import quote
 
-import httpx
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+import httpx  # noqa: E402
+
+from devtools.wrk import wrk_path  # noqa: E402
 
 LUA = Path(__file__).with_name("load.lua")
 THREADS = 2  # the machine's cores; wrk's threads only parse, the stack needs the CPU
@@ -72,16 +77,6 @@ class Account:
     login: str
     password: str
     token: str
-
-
-def ensure_wrk() -> str:
-    found = shutil.which("wrk")
-    if found:
-        return found
-    sudo = [] if os.geteuid() == 0 else ["sudo"]
-    print("installing wrk from Debian ...", flush=True)
-    subprocess.run([*sudo, "apt-get", "install", "-y", "-qq", "--no-install-recommends", "wrk"], check=True)
-    return shutil.which("wrk") or "wrk"
 
 
 def sign_up_accounts(client: httpx.Client, count: int) -> list[Account]:
@@ -171,7 +166,7 @@ def request_mix(sample: dict[str, list[str]], accounts: list[Account], seed: int
 
 
 def run_load(gateway: str, requests: int, connections: int, max_seconds: int, seed: int = 6) -> LoadResult:
-    wrk = ensure_wrk()
+    wrk = wrk_path()
     with httpx.Client(base_url=gateway, timeout=30) as client:
         wait_until_ready(client)
         sample = catalogue_sample(client)

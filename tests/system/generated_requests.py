@@ -9,18 +9,13 @@ minimal example is not worth minutes of replays against a live service.
 
 from __future__ import annotations
 
-import contextlib
-import socket
-import subprocess
 import sys
-import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import httpx
 import requests
 import schemathesis
 from hypothesis import HealthCheck, Phase, given, settings
@@ -33,6 +28,8 @@ from schemathesis.specs.openapi.checks import (
     response_schema_conformance,
     status_code_conformance,
 )
+
+from devtools.processes import ServiceProcess, free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 CHECKS = [not_a_server_error, response_schema_conformance, status_code_conformance, content_type_conformance]
@@ -128,50 +125,15 @@ def _run(
         tally.failures.append(f"{label}:\n{error}")
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-class ServiceProcess:
-    """`python -m <module> [args]` from the repository root on a spare port, logging to a file."""
+class ModuleProcess(ServiceProcess):
+    """`python -m <module> [args]` on a spare port (`<MODULE>_HOST`/`<MODULE>_PORT`), logging to a file."""
 
     def __init__(self, module: str, args: list[str], env: dict[str, str], log_path: Path, health: str):
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.log_path = log_path
-        self.health = health
-        self.env = env
+        self.env = env  # the settings it was given, for commands run against the same service
+        port = free_port()
         prefix = module.upper()
-        env = {**env, f"{prefix}_HOST": "127.0.0.1", f"{prefix}_PORT": str(self.port)}
-        with log_path.open("wb") as log:
-            self.process = subprocess.Popen(
-                [sys.executable, "-m", module, *args],
-                cwd=ROOT,
-                env=env,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-            )
+        env = {**env, f"{prefix}_HOST": "127.0.0.1", f"{prefix}_PORT": str(port)}
+        super().__init__([sys.executable, "-m", module, *args], env, log_path, health, port)
 
-    def wait_until_alive(self) -> None:
-        deadline = time.monotonic() + START_TIMEOUT
-        while time.monotonic() < deadline and self.process.poll() is None:
-            with contextlib.suppress(httpx.HTTPError):
-                if httpx.get(f"{self.url}{self.health}", timeout=1).status_code == 200:
-                    return
-            time.sleep(0.2)
-        self.stop()
-        raise RuntimeError(f"{self.url} did not start:\n{self.log_tail()}")
-
-    def log_tail(self) -> str:
-        return self.log_path.read_text(errors="replace")[-3000:]
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+    def wait_until_alive(self, timeout: float = START_TIMEOUT, any_answer: bool = False) -> None:
+        super().wait_until_alive(timeout, any_answer)

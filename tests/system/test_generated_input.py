@@ -21,7 +21,7 @@ import httpx
 import psycopg
 import pytest
 import redis
-from generated_requests import ROOT, Run, ServiceProcess, Tally, fuzz
+from generated_requests import ROOT, ModuleProcess, Run, Tally, fuzz
 from schemathesis import GenerationMode
 
 MIN_REQUESTS = 1000
@@ -50,7 +50,7 @@ def assert_clean(service: str, tally: Tally, capsys: pytest.CaptureFixture[str])
 
 
 @pytest.fixture(scope="module")
-def content_api(stack: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServiceProcess]:
+def content_api(stack: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[ModuleProcess]:
     env = {key: value for key, value in os.environ.items() if not key.startswith("API_")}
     env.update(
         API_ES_URL=stack.es_url,
@@ -59,7 +59,7 @@ def content_api(stack: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterato
         API_ES_TIMEOUT="10",
     )
     log = tmp_path_factory.mktemp("generated-input") / "api.log"
-    process = ServiceProcess("api", [], env, log, health="/api/health/ready")
+    process = ModuleProcess("api", [], env, log, health="/api/health/ready")
     try:
         process.wait_until_alive()
         yield process
@@ -82,7 +82,7 @@ def known_content_ids(base_url: str) -> dict[str, str]:
 
 
 def test_content_api_answers_generated_requests_as_documented(
-    content_api: ServiceProcess, capsys: pytest.CaptureFixture[str]
+    content_api: ModuleProcess, capsys: pytest.CaptureFixture[str]
 ) -> None:
     ids = known_content_ids(content_api.url)
 
@@ -112,7 +112,7 @@ def _admin(stack: Any) -> psycopg.Connection:
 
 
 @pytest.fixture(scope="module")
-def auth_service(stack: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServiceProcess]:
+def auth_service(stack: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[ModuleProcess]:
     workdir = tmp_path_factory.mktemp("generated-input-auth")
     with _admin(stack) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{AUTH_DB}" WITH (FORCE)')
@@ -130,7 +130,7 @@ def auth_service(stack: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterat
     )
     _auth("generate-keys", str(workdir), env=env)
     redis.Redis.from_url(env["AUTH_REDIS_URL"]).flushdb()
-    process = ServiceProcess("auth", ["serve"], env, workdir / "auth.log", health="/auth/health")
+    process = ModuleProcess("auth", ["serve"], env, workdir / "auth.log", health="/auth/health")
     try:
         process.wait_until_alive()
         yield process
@@ -144,7 +144,7 @@ def auth_service(stack: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterat
 class Accounts:
     """The accounts the generated requests act as, and fresh tokens for them."""
 
-    def __init__(self, process: ServiceProcess) -> None:
+    def __init__(self, process: ModuleProcess) -> None:
         self.http = httpx.Client(base_url=f"{process.url}/auth/api/v1", timeout=30)
         self.admin_login = f"admin-{uuid.uuid4().hex[:10]}"
         _auth("create-superuser", "--login", self.admin_login, env=process.env)
@@ -174,7 +174,7 @@ SESSION_ENDING = {"POST /auth/api/v1/logout", "PUT /auth/api/v1/users/me/passwor
 
 
 def test_auth_answers_generated_requests_as_documented(
-    auth_service: ServiceProcess, capsys: pytest.CaptureFixture[str]
+    auth_service: ModuleProcess, capsys: pytest.CaptureFixture[str]
 ) -> None:
     accounts = Accounts(auth_service)
     ids = {"user_id": accounts.member_id, "role_id": accounts.role_id, "permission": "roles:manage"}

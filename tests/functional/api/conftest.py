@@ -12,10 +12,7 @@ beside another engineer's tests:
 from __future__ import annotations
 
 import os
-import socket
-import subprocess
 import sys
-import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -28,6 +25,7 @@ import redis
 from elasticsearch import Elasticsearch, helpers
 
 import es_mappings
+from devtools.processes import ServiceDidNotStart, ServiceProcess, free_port
 
 ROOT = Path(__file__).resolve().parents[3]
 REDIS_DB = 12  # the API tests' cache db; keys are prefixed per session, so runs do not collide
@@ -195,53 +193,25 @@ def catalogue(es, cache_redis) -> Iterator[Catalogue]:
         es.indices.delete(index=names, ignore_unavailable=True)
 
 
-def closed_port() -> int:
-    """A port nothing listens on (bound then released), standing in for a dependency that is down."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+# A port nothing listens on stands in for a dependency that is down.
+closed_port = free_port
 
 
-spare_port = closed_port
-
-
-class ApiProcess:
+class ApiProcess(ServiceProcess):
     """`python -m api` in a subprocess with its own settings; its log goes to a file."""
 
     def __init__(self, name: str, settings: dict[str, str], log_dir: Path) -> None:
         self.name = name
-        self.port = spare_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.log_path = log_dir / f"{name}.log"
+        port = free_port()
         env = {key: value for key, value in os.environ.items() if not key.startswith("API_")}
-        env.update(settings, API_HOST="127.0.0.1", API_PORT=str(self.port), API_WORKERS="1")
-        with self.log_path.open("wb") as log:
-            self.process = subprocess.Popen(
-                [sys.executable, "-m", "api"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT
-            )
+        env.update(settings, API_HOST="127.0.0.1", API_PORT=str(port), API_WORKERS="1")
+        super().__init__([sys.executable, "-m", "api"], env, log_dir / f"{name}.log", "/api/health", port)
 
-    def wait_until_alive(self) -> None:
-        deadline = time.monotonic() + START_TIMEOUT
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                break
-            try:
-                if httpx.get(f"{self.url}/api/health", timeout=1).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.2)
-        self.stop()
-        pytest.fail(f"API {self.name} did not start:\n{self.log_path.read_text()[-3000:]}")
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+    def wait_until_alive(self, timeout: float = START_TIMEOUT, any_answer: bool = False) -> None:
+        try:
+            super().wait_until_alive(timeout, any_answer)
+        except ServiceDidNotStart as error:
+            pytest.fail(f"API {self.name} did not start: {error}")
 
 
 @pytest.fixture(scope="session")

@@ -2,69 +2,37 @@
 
 from __future__ import annotations
 
-import contextlib
-import socket
-import subprocess
 import sys
-import time
 import uuid
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
 
+from devtools.processes import ServiceProcess, free_port
+
 ROOT = Path(__file__).resolve().parents[3]
 PASSWORD = "a long enough passphrase"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def auth_command(*args: str) -> list[str]:
     return [sys.executable, "-m", "auth", *args]
 
 
-@dataclass
-class AuthProcess:
-    """One ``python -m auth serve`` child process."""
+class AuthProcess(ServiceProcess):
+    """One ``python -m auth serve`` child process on a spare port; ``start()`` waits for it.
 
-    env: dict[str, str]
-    log_path: Path
-    port: int = field(default_factory=free_port)
-    process: subprocess.Popen[bytes] | None = None
+    Any answer of ``/auth/health`` counts as started: some tests start it with Postgres or Redis
+    down on purpose, and then it answers 503.
+    """
 
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+    def __init__(self, env: dict[str, str], log_path: Path) -> None:
+        port = free_port()
+        env = {**env, "AUTH_HOST": "127.0.0.1", "AUTH_PORT": str(port)}
+        super().__init__(auth_command("serve"), env, log_path, "/auth/health", port)
 
     def start(self) -> AuthProcess:
-        env = {**self.env, "AUTH_HOST": "127.0.0.1", "AUTH_PORT": str(self.port)}
-        log = self.log_path.open("wb")
-        self.process = subprocess.Popen(
-            auth_command("serve"), cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT
-        )
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"auth exited early:\n{self.log_path.read_text(errors='replace')[-3000:]}")
-            with contextlib.suppress(httpx.HTTPError):
-                httpx.get(f"{self.url}/auth/health", timeout=1)
-                return self
-            time.sleep(0.2)
-        self.stop()
-        raise RuntimeError(f"auth did not answer:\n{self.log_path.read_text(errors='replace')[-3000:]}")
-
-    def stop(self) -> None:
-        if self.process and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        self.wait_until_alive(any_answer=True)
+        return self
 
 
 class Api:
