@@ -9,7 +9,7 @@ from api.models.film import Film, FilmShort
 from api.models.query import FilmListQuery, SearchQuery, parse_id
 from api.routes.params import path_id, query_params
 from api.routes.responses import model_response, page_response
-from api.routes.schemas import json_content
+from openapi30 import json_content
 
 films = Blueprint("films", url_prefix="/api/v1/films", strict_slashes=False)
 

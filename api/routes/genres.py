@@ -9,7 +9,7 @@ from api.models.genre import Genre
 from api.models.query import PageQuery, parse_id
 from api.routes.params import path_id, query_params
 from api.routes.responses import model_response, page_response
-from api.routes.schemas import json_content
+from openapi30 import json_content
 
 genres = Blueprint("genres", url_prefix="/api/v1/genres", strict_slashes=False)
 

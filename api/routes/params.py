@@ -9,7 +9,8 @@ from sanic import Request
 from sanic_ext import openapi, validate
 
 from api.models.query import ALIASES, PageQuery, parse_query
-from api.routes.schemas import ErrorBody, RawSchema, field_schema, json_content
+from api.routes.schemas import ErrorBody
+from openapi30 import RawSchema, field_schema, json_content
 
 Handler = TypeVar("Handler", bound=Callable[..., Any])
 

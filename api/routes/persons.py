@@ -10,7 +10,7 @@ from api.models.person import Person
 from api.models.query import PageQuery, SearchQuery, parse_id
 from api.routes.params import path_id, query_params
 from api.routes.responses import model_response, page_response
-from api.routes.schemas import json_content
+from openapi30 import json_content
 
 persons = Blueprint("persons", url_prefix="/api/v1/persons", strict_slashes=False)
 

@@ -1,19 +1,8 @@
-"""OpenAPI 3.0 response and parameter schemas taken from pydantic's own JSON schema.
-
-sanic-ext rebuilds a model's schema field by field and loses on the way what it cannot express
-(a Literal becomes an object, the required lists vanish), so the document contradicted the
-answers; pydantic's schema is exact and only needs OpenAPI 3.0's spelling (`nullable` instead of
-a null type, no `$defs`, no `const`).
-"""
+"""The body of every error answer of this API, as documented in the OpenAPI schema."""
 
 from __future__ import annotations
 
-from typing import Any
-
-from pydantic import BaseModel, TypeAdapter
-from sanic_ext.extensions.openapi.types import Schema
-
-JSON = "application/json"
+from pydantic import BaseModel
 
 
 class ErrorBody(BaseModel):
@@ -23,56 +12,3 @@ class ErrorBody(BaseModel):
     detail: str
     parameter: str | None = None
     dependency: str | None = None
-
-
-class RawSchema(Schema):
-    """A ready OpenAPI schema where sanic-ext wants its own `Schema` (parameters)."""
-
-    def __init__(self, schema: dict[str, Any]) -> None:
-        super().__init__()
-        self._schema = schema
-
-    def serialize(self) -> dict[str, Any]:
-        return self._schema
-
-
-def field_schema(model: type[BaseModel], name: str) -> RawSchema:
-    """One field of a model, with its constraints (bounds, allowed values, format)."""
-    return RawSchema(openapi_schema(model)["properties"][name])
-
-
-def openapi_schema(annotation: Any) -> dict[str, Any]:
-    """The OpenAPI 3.0 schema of a type (a model, `list[Model]`, a constrained field...)."""
-    schema = TypeAdapter(annotation).json_schema(mode="serialization")
-    definitions = schema.pop("$defs", {})
-    converted: dict[str, Any] = _openapi_30(schema, definitions)
-    return converted
-
-
-def json_content(annotation: Any) -> dict[str, Any]:
-    """Content of an `openapi.response`: sanic-ext keeps a `{"schema": dict}` as it is."""
-    return {JSON: {"schema": openapi_schema(annotation)}}
-
-
-def _openapi_30(node: Any, definitions: dict[str, Any]) -> Any:
-    if isinstance(node, list):
-        return [_openapi_30(item, definitions) for item in node]
-    if not isinstance(node, dict):
-        return node
-    if "$ref" in node:
-        return _openapi_30(definitions[node["$ref"].rsplit("/", 1)[-1]], definitions)
-    result = {key: _openapi_30(value, definitions) for key, value in node.items()}
-    if "const" in result:
-        result["enum"] = [result.pop("const")]
-    variants = result.get("anyOf")
-    if variants and {"type": "null"} in variants:
-        others = [variant for variant in variants if variant != {"type": "null"}]
-        del result["anyOf"]
-        if len(others) == 1:
-            result.update(others[0])
-        else:
-            result["anyOf"] = others
-        result["nullable"] = True
-        if "enum" in result:
-            result["enum"] = [*result["enum"], None]
-    return result

@@ -9,7 +9,7 @@ from sanic_ext import openapi
 from auth.errors import InvalidToken
 from auth.models import User
 from auth.routes.guards import authenticated, claims_of
-from auth.routes.openapi_schemas import errors, json_content, no_content
+from auth.routes.openapi_schemas import errors, no_content
 from auth.routes.schemas import (
     ChangeLoginBody,
     ChangePasswordBody,
@@ -23,6 +23,7 @@ from auth.routes.schemas import (
 from auth.routes.validation import json_body, query_params
 from auth.services.login_history import history_page
 from auth.services.roles import role_names
+from openapi30 import json_content
 
 accounts = Blueprint("accounts", url_prefix="/auth/api/v1")
 

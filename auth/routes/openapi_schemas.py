@@ -1,9 +1,6 @@
-"""OpenAPI 3.0 schemas taken from pydantic's own JSON schema, and the documented error answers.
+"""The documented error answers and the 204s of the auth service's OpenAPI schema.
 
-sanic-ext rebuilds a model's schema field by field and loses on the way what it cannot express
-(`model_config` shows up as a body field, the required lists vanish), so the document
-contradicted the service; pydantic's schema is exact and only needs OpenAPI 3.0's spelling
-(`nullable` instead of a null type, no `$defs`, no `const`).
+The schemas themselves come from pydantic's own JSON schema through `openapi30`.
 """
 
 from __future__ import annotations
@@ -11,13 +8,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from pydantic import BaseModel, TypeAdapter
+from pydantic import BaseModel
 from sanic_ext import openapi
 from sanic_ext.extensions.openapi.builders import OperationStore
 from sanic_ext.extensions.openapi.definitions import Response
-from sanic_ext.extensions.openapi.types import Schema
 
-JSON = "application/json"
+from openapi30 import json_content
+
 Handler = TypeVar("Handler", bound=Callable[..., Any])
 
 
@@ -41,35 +38,6 @@ ERROR_REASONS = {
 }
 
 
-class RawSchema(Schema):
-    """A ready OpenAPI schema where sanic-ext wants its own `Schema` (parameters)."""
-
-    def __init__(self, schema: dict[str, Any]) -> None:
-        super().__init__()
-        self._schema = schema
-
-    def serialize(self) -> dict[str, Any]:
-        return self._schema
-
-
-def openapi_schema(annotation: Any) -> dict[str, Any]:
-    """The OpenAPI 3.0 schema of a type (a model, `list[Model]`...)."""
-    schema = TypeAdapter(annotation).json_schema(mode="serialization")
-    definitions = schema.pop("$defs", {})
-    converted: dict[str, Any] = _openapi_30(schema, definitions)
-    return converted
-
-
-def json_content(annotation: Any) -> dict[str, Any]:
-    """Content of `openapi.response`/`openapi.body`: sanic-ext keeps a `{"schema": dict}` as it is."""
-    return {JSON: {"schema": openapi_schema(annotation)}}
-
-
-def field_schema(model: type[BaseModel], name: str) -> RawSchema:
-    """One field of a model with its constraints."""
-    return RawSchema(openapi_schema(model)["properties"][name])
-
-
 def errors(*statuses: int) -> Callable[[Handler], Handler]:
     """Document error answers of a route (JSON `ErrorBody`)."""
 
@@ -89,27 +57,3 @@ def no_content(description: str) -> Callable[[Handler], Handler]:
         return handler
 
     return decorate
-
-
-def _openapi_30(node: Any, definitions: dict[str, Any]) -> Any:
-    if isinstance(node, list):
-        return [_openapi_30(item, definitions) for item in node]
-    if not isinstance(node, dict):
-        return node
-    if "$ref" in node:
-        return _openapi_30(definitions[node["$ref"].rsplit("/", 1)[-1]], definitions)
-    result = {key: _openapi_30(value, definitions) for key, value in node.items()}
-    if "const" in result:
-        result["enum"] = [result.pop("const")]
-    variants = result.get("anyOf")
-    if variants and {"type": "null"} in variants:
-        others = [variant for variant in variants if variant != {"type": "null"}]
-        del result["anyOf"]
-        if len(others) == 1:
-            result.update(others[0])
-        else:
-            result["anyOf"] = others
-        result["nullable"] = True
-        if "enum" in result:
-            result["enum"] = [*result["enum"], None]
-    return result

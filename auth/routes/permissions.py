@@ -10,11 +10,12 @@ from sanic_ext import openapi
 
 from auth.errors import InvalidRequest
 from auth.routes.guards import authenticated, claims_of, require_permission
-from auth.routes.openapi_schemas import errors, json_content
+from auth.routes.openapi_schemas import errors
 from auth.routes.schemas import PermissionOut, permission_body
 from auth.routes.validation import unstorable
 from auth.services import roles as role_service
 from auth.services.roles import MANAGE_ROLES
+from openapi30 import json_content
 
 permissions = Blueprint("permissions", url_prefix="/auth/api/v1")
 

@@ -7,11 +7,12 @@ from sanic.response import HTTPResponse, empty, json
 from sanic_ext import openapi
 
 from auth.routes.guards import authenticated, claims_of
-from auth.routes.openapi_schemas import errors, json_content, no_content
+from auth.routes.openapi_schemas import errors, no_content
 from auth.routes.schemas import LogInBody, LogOutBody, RefreshBody, TokenPairOut
 from auth.routes.validation import json_body
 from auth.services.client_address import client_ip
 from auth.services.sessions import Client
+from openapi30 import json_content
 
 sessions = Blueprint("sessions", url_prefix="/auth/api/v1")
 

@@ -11,7 +11,8 @@ from sanic_ext import openapi, validate
 
 from auth.errors import InvalidRequest
 from auth.routes.documentation import carry_documentation
-from auth.routes.openapi_schemas import errors, field_schema, json_content
+from auth.routes.openapi_schemas import errors
+from openapi30 import field_schema, json_content
 
 Model = TypeVar("Model", bound=BaseModel)
 Handler = TypeVar("Handler", bound=Callable[..., Any])
