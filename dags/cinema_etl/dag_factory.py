@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -200,47 +201,43 @@ ETL run resyncs them against this catalogue (unchanged documents are skipped).
 """
 
 
-def restore_postgres_dag() -> DAG:
+def _restore_dag(dag_id: str, doc_md: str, task_id: str, run: Callable[[], restore.Outcome]) -> DAG:
+    """A one-task DAG that restores something, or is visibly skipped when there is no need."""
     with DAG(
-        dag_id="restore_postgres",
+        dag_id=dag_id,
         schedule=RESTORE_SCHEDULE,
         start_date=START,
         catchup=False,
         max_active_runs=1,
         default_args=DEFAULT_ARGS,
-        doc_md=RESTORE_POSTGRES_DOC,
+        doc_md=doc_md,
         tags=["cinema", "restore"],
     ) as dag:
 
-        @task(task_id="restore_catalogue")
-        def restore_catalogue() -> str:
-            outcome = restore.restore_postgres(catalogue_dsn())
+        @task(task_id=task_id)
+        def restore_task() -> str:
+            outcome = run()
             if not outcome.restored:
                 raise AirflowSkipException(outcome.reason)
             return outcome.reason
 
-        restore_catalogue()
+        restore_task()
     return dag
+
+
+def restore_postgres_dag() -> DAG:
+    return _restore_dag(
+        "restore_postgres",
+        RESTORE_POSTGRES_DOC,
+        "restore_catalogue",
+        lambda: restore.restore_postgres(catalogue_dsn()),
+    )
 
 
 def restore_elasticsearch_dag() -> DAG:
-    with DAG(
-        dag_id="restore_elasticsearch",
-        schedule=RESTORE_SCHEDULE,
-        start_date=START,
-        catchup=False,
-        max_active_runs=1,
-        default_args=DEFAULT_ARGS,
-        doc_md=RESTORE_ES_DOC,
-        tags=["cinema", "restore"],
-    ) as dag:
-
-        @task(task_id="restore_indices")
-        def restore_indices() -> str:
-            outcome = restore.restore_elasticsearch(elasticsearch_client(), index_prefix())
-            if not outcome.restored:
-                raise AirflowSkipException(outcome.reason)
-            return outcome.reason
-
-        restore_indices()
-    return dag
+    return _restore_dag(
+        "restore_elasticsearch",
+        RESTORE_ES_DOC,
+        "restore_indices",
+        lambda: restore.restore_elasticsearch(elasticsearch_client(), index_prefix()),
+    )
