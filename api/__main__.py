@@ -2,19 +2,18 @@
 
 from __future__ import annotations
 
-import logging
 from functools import partial
 
 from sanic import Sanic
 from sanic.worker.loader import AppLoader
 
-from api.app import create_app
+from api.app import configure_logging, create_app
 from api.settings import Settings
 
 
 def main() -> None:
     settings = Settings()
-    logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    configure_logging(settings)
     # Workers are separate processes: each builds its own app (and clients) from the factory.
     loader = AppLoader(factory=partial(create_app, settings))
     app = loader.load()

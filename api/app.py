@@ -38,10 +38,23 @@ log = logging.getLogger(__name__)
 APP_NAME = "cinema_api"
 
 
+def configure_logging(settings: Settings) -> None:
+    """The log format and level; called by every worker, since workers are fresh processes.
+
+    Elasticsearch's client logs every request it sends at INFO: one line per API request (and
+    the formatting on the hot path) for nothing that the access log does not say. Those lines
+    stay for API_LOG_LEVEL=DEBUG; failed requests are logged at WARNING either way.
+    """
+    logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if logging.getLogger().getEffectiveLevel() > logging.DEBUG:
+        logging.getLogger("elastic_transport.transport").setLevel(logging.WARNING)
+
+
 def create_app(settings: Settings | None = None) -> Sanic:
     # `sanic api.app:create_app --factory` calls the factory with its own argument namespace.
     if not isinstance(settings, Settings):
         settings = Settings()
+    configure_logging(settings)
     app = Sanic(APP_NAME, dumps=orjson.dumps)
     app.config.update(
         {
