@@ -337,11 +337,17 @@ def run_index(
             try:
                 save()
                 if cache is not None:
+                    load.refresh(es, index)
                     cache.incr(es_mappings.generation_key(name, prefix))
             except Exception as error:  # the original failure is the one to raise
                 log.warning("%s: could not record the changes of a failed run: %s", index, error)
         raise
 
+    if current.bump_pending:
+        # The new generation tells the API its cached answers are stale; a search answered
+        # before the next scheduled refresh would still miss this run's documents and be
+        # cached under the new generation for the whole TTL. Make them searchable first.
+        load.refresh(es, index)
     if current.bump_pending and cache is not None:
         try:
             report.generation = int(cache.incr(es_mappings.generation_key(name, prefix)))

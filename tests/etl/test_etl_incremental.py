@@ -154,3 +154,22 @@ def test_a_long_transaction_that_commits_late_is_not_skipped(target):
     target.run_all()
     assert genre in indexed_documents(target.es, target.index("movies"))[films[0]]["genre_ids"]
     assert_indices_match(target)
+
+
+def test_a_bumped_generation_finds_the_run_searchable(target):
+    """The API caches search answers under the generation: once it is bumped, searches must
+    already see the run's documents (not only after the next scheduled refresh)."""
+    target.run_all()
+    # No scheduled refresh falls inside the test: only the run itself can make the edit searchable.
+    no_refresh = {"index": {"refresh_interval": "-1"}}
+    target.es.indices.put_settings(index=target.index("movies"), settings=no_refresh)
+    with psycopg.connect(target.dsn) as conn:
+        film_id = conn.execute("SELECT id::text FROM content.film_work ORDER BY id LIMIT 1").fetchone()[0]
+        conn.execute(
+            "UPDATE content.film_work SET title = 'Searchable at once', modified = now() WHERE id = %s",
+            (film_id,),
+        )
+    report = target.run("movies")
+    assert report.generation is not None
+    hits = target.es.search(index=target.index("movies"), query={"ids": {"values": [film_id]}})
+    assert [hit["_source"]["title"] for hit in hits["hits"]["hits"]] == ["Searchable at once"]
