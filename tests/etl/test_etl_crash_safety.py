@@ -2,19 +2,13 @@
 
 from __future__ import annotations
 
-import socket
-
 import psycopg
 import pytest
 import redis
 from cinema_etl import pipeline, state
 from etl_expected import assert_indices_match
 
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+from devtools.processes import free_port
 
 
 def test_crash_before_loading_keeps_the_watermark_and_the_rerun_converges(target):
