@@ -49,5 +49,5 @@ bench-api: up ## content API benchmark with wrk: cached detail/list vs a bare Sa
 bench-load: up ## 20,000 mixed content/auth requests at 64 connections through the gateway (wrk): statuses, p50/p99
 	@$(STACK) bench python bench/load.py $(BENCH_ARGS)
 
-reset: down ## stop everything and delete all local state (data, logs, virtual environments)
-	rm -rf .state
+reset: ## stop everything and delete all local state (data, logs, virtual environments)
+	@$(STACK) reset

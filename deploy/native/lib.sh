@@ -2,15 +2,54 @@
 # shellcheck shell=bash
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-STATE_DIR=${STATE_DIR:-$ROOT/.state}
-PYTHON=${PYTHON:-python3.11}
+# Debian's Python 3.11, the version the lock files are compiled for. Not whichever `python3.11`
+# comes first on PATH: pyenv's lives in root's home (0700 on a new machine), where the service
+# user cannot run it.
+PYTHON=${PYTHON:-/usr/bin/python3.11}
 SERVICE_USER=${SERVICE_USER:-cinema}
+
+is_root() { [ "$(id -u)" -eq 0 ]; }
+
+# Whether a user without rights of its own can reach $1: every folder down to it searchable by
+# others (the service user is a system user of its own group, so only the "other" bits count).
+_reachable_by_others() {
+    local dir=$1
+    while [ "$dir" != / ]; do
+        [ -d "$dir" ] && [ -z "$(find "$dir" -maxdepth 0 -perm -o=x)" ] && return 1
+        dir=$(dirname "$dir")
+    done
+}
+
+# The state folder (data, logs, venvs, the files each service runs from). As root, the services
+# run as $SERVICE_USER and read only from here, so it must be within that user's reach; the
+# stack changes the mode of nothing outside the checkout. A checkout in a private folder (root's
+# home is 0700 on Debian) therefore keeps its state in /var/lib/cinema/<checkout>-<hash>,
+# linked from .state; anywhere else it is .state itself. STATE_DIR set by the caller wins.
+_state_dir() {
+    if [ -L "$ROOT/.state" ] || [ -d "$ROOT/.state" ]; then readlink -m "$ROOT/.state"
+    elif is_root && ! _reachable_by_others "$ROOT"; then
+        printf '/var/lib/cinema/%s-%s' "$(basename "$ROOT")" "$(printf %s "$ROOT" | sha256sum | cut -c1-8)"
+    else printf '%s/.state' "$ROOT"
+    fi
+}
+STATE_DIR=${STATE_DIR:-$(_state_dir)}
 export ROOT STATE_DIR
+
+# Make the state folder (and the .state link to it); refuse one the service user cannot reach.
+ensure_state_dir() {
+    if [ "$(dirname "$STATE_DIR")" = /var/lib/cinema ]; then
+        install -d -m 0755 /var/lib/cinema "$STATE_DIR"
+        [ -e "$ROOT/.state" ] || ln -sfn "$STATE_DIR" "$ROOT/.state"
+    else
+        mkdir -p "$STATE_DIR"
+    fi
+    if is_root && ! _reachable_by_others "$STATE_DIR"; then
+        die stack "the service user $SERVICE_USER cannot reach the state folder $STATE_DIR (a parent folder is not searchable by others): choose another STATE_DIR"
+    fi
+}
 
 log() { printf '%s %-13s %s\n' "$(date +%H:%M:%S)" "[${1}]" "${*:2}" >&2; }
 die() { log "${1}" "ERROR: ${*:2}"; exit 1; }
-
-is_root() { [ "$(id -u)" -eq 0 ]; }
 
 # Run a command as the unprivileged user that owns the services' data (PostgreSQL and
 # Elasticsearch refuse to run as root). A non-root developer runs everything as themself.
@@ -24,16 +63,6 @@ ensure_service_user() {
         log stack "creating system user $SERVICE_USER"
         useradd --system --home-dir /nonexistent --shell /usr/sbin/nologin "$SERVICE_USER"
     fi
-    # The services read their configuration from the checkout: a clone under a private folder
-    # (such as /root) needs the search (x) bit on its parents, nothing more.
-    local dir=$ROOT
-    while ! runuser -u "$SERVICE_USER" -- test -r "$ROOT/docker-compose.yml" 2>/dev/null && [ "$dir" != / ]; do
-        if ! runuser -u "$SERVICE_USER" -- test -x "$dir" 2>/dev/null; then
-            log stack "letting $SERVICE_USER traverse $dir (chmod o+x)"
-            chmod o+x "$dir"
-        fi
-        dir=$(dirname "$dir")
-    done
 }
 
 # Directories the service user writes to; the project root stays owned by whoever cloned it.
@@ -104,25 +133,51 @@ stop_pidfile() {
 }
 
 # A Python virtual environment under .state/venvs, synced to a lock file in requirements/;
-# re-synced only when the lock changes.
+# re-synced only when the lock changes, made anew when it was made with another interpreter.
 ensure_venv() {
     local name=$1 lock=$ROOT/requirements/$1.lock
     local venv=$STATE_DIR/venvs/$name stamp=$STATE_DIR/venvs/$name.lock-sha
     local sha; sha=$(sha256sum "$lock" | cut -d' ' -f1)
-    if [ -x "$venv/bin/python" ] && [ "$(cat "$stamp" 2>/dev/null)" = "$sha" ]; then return 0; fi
+    if _venv_uses_python "$venv" && [ "$(cat "$stamp" 2>/dev/null)" = "$sha" ]; then return 0; fi
     ensure_uv
     log venv "syncing $name from requirements/$name.lock"
-    [ -x "$venv/bin/python" ] || "$UV" venv --quiet --python "$(command -v "$PYTHON")" "$venv" >&2
+    if ! _venv_uses_python "$venv"; then
+        rm -rf "$venv"
+        "$UV" venv --quiet --python "$PYTHON" "$venv" >&2
+    fi
     VIRTUAL_ENV=$venv "$UV" pip sync --quiet --python "$venv/bin/python" "$lock" >&2
     echo "$sha" > "$stamp"
 }
 
+# Whether the venv at $1 exists and runs $PYTHON (its pyvenv.cfg names the interpreter's folder).
+_venv_uses_python() {
+    [ -x "$1/bin/python" ] && grep -qx "home = $(dirname "$PYTHON")" "$1/pyvenv.cfg" 2>/dev/null
+}
+
 UV=$STATE_DIR/venvs/uv/bin/uv
 ensure_uv() {
-    [ -x "$UV" ] && return 0
+    _venv_uses_python "$STATE_DIR/venvs/uv" && [ -x "$UV" ] && return 0
+    ensure_python
     log venv "bootstrapping uv from requirements/uv.lock"
+    rm -rf "$STATE_DIR/venvs/uv"
     "$PYTHON" -m venv "$STATE_DIR/venvs/uv"
     "$STATE_DIR/venvs/uv/bin/pip" install --quiet --disable-pip-version-check -r "$ROOT/requirements/uv.lock" >&2
+}
+
+# Debian's interpreter and its venv module (a PYTHON of one's own is taken as it is).
+ensure_python() {
+    if [ "$PYTHON" = /usr/bin/python3.11 ]; then ensure_apt python3.11 python3.11-venv; fi
+}
+
+# The files an image copies from the build context (its Dockerfile's COPY lines), laid out
+# under $2 as in the image and readable by the service user; prints the folder below $2 the
+# image runs in (its WORKDIR). A service started from there runs the code its image would.
+image_files() {
+    ensure_python
+    local workdir
+    workdir=$("$PYTHON" "$ROOT/deploy/native/image_files.py" assemble "$ROOT/$1" "$2" --context "$ROOT") \
+        || die stack "could not lay out the files of $1"
+    printf '%s%s' "$2" "$workdir"
 }
 
 venv_bin() { printf '%s/venvs/%s/bin/%s' "$STATE_DIR" "$1" "$2"; }

@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
 # The native stack: `stack.sh up|down|status|restart [service...]`, `stack.sh run VENV CMD...`
 # to run a command in one of the project's virtual environments with the stack's settings, and
-# `stack.sh bench CMD...` to run a benchmark in the dev environment with Airflow paused.
+# `stack.sh bench CMD...` to run a benchmark in the dev environment with Airflow paused, and
+# `stack.sh reset` to stop everything and delete the state folder.
 # Services start in the order below; each has a file in services/ defining
 # <name>_install, <name>_start, <name>_stop, <name>_running, <name>_healthy and <name>_describe.
 set -euo pipefail
+# What the stack writes (venvs, copies of the services' files) must stay readable by the service user.
+umask 022
 
 # shellcheck source=deploy/native/lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -26,7 +29,6 @@ done
 selected() { if [ $# -gt 0 ]; then printf '%s\n' "$@"; else printf '%s\n' "${SERVICES[@]}"; fi; }
 
 up() {
-    mkdir -p "$STATE_DIR"
     ensure_service_user
     local name started=0
     for name in $(selected "$@"); do
@@ -71,7 +73,7 @@ shift || true
 case $command in
     up | down | restart)
         if [ -z "${CINEMA_STACK_TURN:-}" ]; then
-            mkdir -p "$STATE_DIR"
+            ensure_state_dir
             CINEMA_STACK_TURN=1 exec flock --close "$STATE_DIR/stack.lock" bash "$0" "$command" "$@"
         fi
         unset CINEMA_STACK_TURN
@@ -85,6 +87,7 @@ case $command in
     status) status "$@" ;;
     run)
         venv=$1; shift
+        ensure_state_dir
         ensure_venv "$venv"
         # wrk: the load generator of bench/load.py and bench/api.py (and so of the load test).
         if [ "$venv" = dev ]; then ensure_node_tools; ensure_browser; ensure_apt wrk; fi
@@ -110,5 +113,12 @@ case $command in
         if [ "$restart_airflow" = 1 ]; then bash "$0" up airflow >/dev/null || rc=1; fi
         exit "$rc"
         ;;
-    *) echo "usage: $0 up|down|restart|status [service...] | run VENV COMMAND... | bench COMMAND..." >&2; exit 2 ;;
+    reset)
+        # Everything local goes: the state folder (also when .state links elsewhere) and the link.
+        bash "$0" down
+        log stack "deleting $STATE_DIR"
+        rm -rf "$STATE_DIR"
+        [ -L "$ROOT/.state" ] && rm -f "$ROOT/.state"
+        ;;
+    *) echo "usage: $0 up|down|restart|status|reset [service...] | run VENV COMMAND... | bench COMMAND..." >&2; exit 2 ;;
 esac

@@ -1,5 +1,6 @@
 # The auth service (python -m auth serve) on 127.0.0.1:8001, run from the `auth` venv as the
-# service user, with its log, pidfile and development signing key under .state/auth.
+# service user, with its log, pidfile and development signing key under .state/auth. It runs
+# from .state/auth/image, the files its image copies (auth/Dockerfile), laid out as in the image.
 # Pending migrations are applied by `serve` itself before it listens.
 # shellcheck shell=bash
 
@@ -9,23 +10,6 @@ AUTH_NATIVE_PORT=8001
 auth_install() {
     ensure_venv auth
     command -v curl >/dev/null || ensure_apt curl
-    _auth_interpreter_reachable
-}
-
-# The venv's interpreter may live under a private folder (pyenv in /root): the service user
-# needs the search (x) bit on its parents to run it, nothing more.
-_auth_interpreter_reachable() {
-    is_root || return 0
-    local python dir
-    python=$(readlink -f "$(venv_bin auth python)")
-    dir=$(dirname "$python")
-    while ! runuser -u "$SERVICE_USER" -- test -x "$python" 2>/dev/null && [ "$dir" != / ]; do
-        if [ -z "$(find "$dir" -maxdepth 0 -perm -o=x)" ]; then
-            log auth "letting $SERVICE_USER traverse $dir (chmod o+x) to run $python"
-            chmod o+x "$dir"
-        fi
-        dir=$(dirname "$dir")
-    done
 }
 
 auth_healthy() { curl -fsS "http://127.0.0.1:$AUTH_NATIVE_PORT/auth/health" >/dev/null 2>&1; }
@@ -41,7 +25,7 @@ AUTH_PORT=$AUTH_NATIVE_PORT
 AUTH_DATABASE_URL=postgres://$POSTGRES_USER:$POSTGRES_PASSWORD@127.0.0.1:$POSTGRES_PORT/$AUTH_DB
 AUTH_REDIS_URL=redis://127.0.0.1:$REDIS_PORT/1
 AUTH_PRIVATE_KEY_FILE=$AUTH_DIR/keys/private.pem
-PYTHONPATH=$ROOT
+PYTHONDONTWRITEBYTECODE=1
 ENV
     )
     is_root && chown "$SERVICE_USER" "$file"
@@ -58,16 +42,18 @@ auth_start() {
     service_dir "$AUTH_DIR" "$AUTH_DIR/keys"
     chmod 700 "$AUTH_DIR/keys"
     _auth_write_env
-    local python; python=$(venv_bin auth python)
+    local python workdir
+    python=$(venv_bin auth python)
+    workdir=$(image_files auth/Dockerfile "$AUTH_DIR/image")
     if [ ! -f "$AUTH_DIR/keys/private.pem" ]; then
         log auth "generating a development signing key in $AUTH_DIR/keys"
-        as_service_user env PYTHONPATH="$ROOT" "$python" -m auth generate-keys "$AUTH_DIR/keys" --if-missing >&2
+        (cd "$workdir" && as_service_user env PYTHONDONTWRITEBYTECODE=1 "$python" -m auth generate-keys "$AUTH_DIR/keys" --if-missing >&2)
     fi
     log auth "starting on 127.0.0.1:$AUTH_NATIVE_PORT"
     # The wrapper shell records its own pid, then becomes the service (exec keeps the pid).
     # shellcheck disable=SC2016
-    _auth_detached bash -c 'echo $$ >"$1/auth.pid"; set -a; . "$1/auth.env"; set +a; cd "$1";
-        exec "$2" -m auth serve >>"$1/auth.log" 2>&1' auth "$AUTH_DIR" "$python" </dev/null >/dev/null 2>&1
+    _auth_detached bash -c 'echo $$ >"$1/auth.pid"; set -a; . "$1/auth.env"; set +a; cd "$3";
+        exec "$2" -m auth serve >>"$1/auth.log" 2>&1' auth "$AUTH_DIR" "$python" "$workdir" </dev/null >/dev/null 2>&1
     wait_until auth 60 auth_healthy
 }
 

@@ -58,6 +58,12 @@ elasticsearch_start() {
         return 0
     fi
     service_dir "$ES_DIR" "$ES_DIR/data" "$ES_DIR/logs" "$ES_DIR/config" "$ES_DIR/tmp" "$ES_DIR/snapshots"
+    # The snapshot of restore/ is read by the node, which may not reach the checkout: a copy under
+    # $ES_DIR/restore stands for restore/ (the path.repo entry, as the compose mount does).
+    rm -rf "$ES_DIR/restore"
+    mkdir -p "$ES_DIR/restore"
+    cp -r "$ROOT/restore/elasticsearch" "$ES_DIR/restore/elasticsearch"
+    chmod -R a+rX "$ES_DIR/restore"
     # The distribution's config (jvm.options, log4j2) with the project's elasticsearch.yml.
     cp -r "$ES_HOME/config/." "$ES_DIR/config/"
     cp "$ROOT/deploy/elasticsearch/elasticsearch.yml" "$ES_DIR/config/elasticsearch.yml"
@@ -67,7 +73,7 @@ elasticsearch_start() {
         ES_JAVA_OPTS="-Xms$ES_HEAP -Xmx$ES_HEAP" \
         "$ES_HOME/bin/elasticsearch" --daemonize --pidfile "$ES_DIR/elasticsearch.pid" \
         -Enetwork.host=127.0.0.1 -Ehttp.port="$ES_PORT" -Epath.data="$ES_DIR/data" -Epath.logs="$ES_DIR/logs" \
-        -Epath.repo="[\"$ROOT/restore\",\"$ES_DIR/snapshots\"]" >"$ES_DIR/startup.log" 2>&1 \
+        -Epath.repo="[\"$ES_DIR/restore\",\"$ES_DIR/snapshots\"]" >"$ES_DIR/startup.log" 2>&1 \
         || die elasticsearch "did not start: $(tail -5 "$ES_DIR/startup.log")"
     wait_until elasticsearch 120 elasticsearch_healthy
 }

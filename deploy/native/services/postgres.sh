@@ -26,9 +26,11 @@ postgres_start() {
             --auth-local=scram-sha-256 --auth-host=scram-sha-256 --encoding=UTF8 --locale=C.UTF-8 >"$PG_DIR/initdb.log"
         rm -f "$pwfile"
     fi
+    # The server reads its configuration from the state folder: the checkout may be out of its reach.
+    install -m 0644 "$ROOT/deploy/postgres/postgresql.conf" "$PG_DIR/postgresql.conf"
     log postgres "starting on 127.0.0.1:$POSTGRES_PORT"
     as_service_user "$PG_BIN/pg_ctl" -D "$PG_DIR/data" -l "$PG_DIR/postgres.log" -w -t 60 start -o \
-        "-c config_file=$ROOT/deploy/postgres/postgresql.conf -c listen_addresses=127.0.0.1 \
+        "-c config_file=$PG_DIR/postgresql.conf -c listen_addresses=127.0.0.1 \
          -c port=$POSTGRES_PORT -c unix_socket_directories=$PG_DIR/run" >/dev/null
     wait_until postgres 60 postgres_healthy
     PGHOST=127.0.0.1 PGPORT=$POSTGRES_PORT PGPASSWORD=$POSTGRES_PASSWORD PATH=$PG_BIN:$PATH \

@@ -9,8 +9,10 @@ redis_healthy() { redis-cli -h 127.0.0.1 -p "$REDIS_PORT" ping 2>/dev/null | gre
 
 redis_start() {
     service_dir "$REDIS_DIR"
+    # Read from the state folder: the checkout may be out of the service user's reach.
+    install -m 0644 "$ROOT/deploy/redis/redis.conf" "$REDIS_DIR/redis.conf"
     log redis "starting on 127.0.0.1:$REDIS_PORT"
-    as_service_user redis-server "$ROOT/deploy/redis/redis.conf" --bind 127.0.0.1 --port "$REDIS_PORT" \
+    as_service_user redis-server "$REDIS_DIR/redis.conf" --bind 127.0.0.1 --port "$REDIS_PORT" \
         --dir "$REDIS_DIR" --daemonize yes --pidfile "$REDIS_DIR/redis.pid" --logfile "$REDIS_DIR/redis.log"
     wait_until redis 30 redis_healthy
 }

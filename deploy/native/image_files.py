@@ -1,0 +1,262 @@
+"""The files a Dockerfile puts into its image from the build context, laid out as in the image.
+
+The native stack runs the content API and auth from exactly the files their images copy, so a
+COPY line that is missing breaks `make up` as it would break the image, and the service user
+reads the code from the state folder, never from the checkout (which may sit in a private home
+folder). The image rehearsal test uses it the same way for every Dockerfile.
+
+Understood: `FROM ... [AS name]` stages, `WORKDIR`, `ENV`, `USER`, `CMD`, `ENTRYPOINT`, and
+`COPY`/`ADD` from the context (the `--from=` copies between stages are the locked venv, which
+the caller provides); `.dockerignore` with Docker's rules (`**`, `!` exceptions, last match
+wins, a matched folder excludes what it holds). Standard library only: it runs before any venv.
+
+    python3 image_files.py describe DOCKERFILE [--context DIR]            # JSON, final stage
+    python3 image_files.py assemble DOCKERFILE DEST [--context DIR]       # copies; prints WORKDIR
+"""
+
+from __future__ import annotations
+
+import argparse
+import fnmatch
+import json
+import posixpath
+import re
+import shlex
+import shutil
+import sys
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+
+@dataclass
+class Copy:
+    sources: list[str]
+    dest: str  # absolute path in the image
+
+
+@dataclass
+class Stage:
+    base: str
+    name: str | None = None
+    workdir: str = "/"
+    user: str | None = None
+    env: dict[str, str] = field(default_factory=dict)
+    copies: list[Copy] = field(default_factory=list)
+    cmd: list[str] | None = None
+    entrypoint: list[str] | None = None
+
+
+def instructions(text: str) -> list[tuple[str, str]]:
+    """(INSTRUCTION, arguments) pairs, with continuation lines joined and comments dropped."""
+    result: list[tuple[str, str]] = []
+    pending = ""
+    for raw in text.splitlines():
+        line = raw.strip()
+        if not pending and (not line or line.startswith("#")):
+            continue
+        if pending and line.startswith("#"):
+            continue
+        if line.endswith("\\"):
+            pending += line[:-1] + " "
+            continue
+        line = pending + line
+        pending = ""
+        if line:
+            keyword, _, rest = line.partition(" ")
+            result.append((keyword.upper(), rest.strip()))
+    if pending.strip():
+        keyword, _, rest = pending.strip().partition(" ")
+        result.append((keyword.upper(), rest.strip()))
+    return result
+
+
+def _words(arguments: str) -> list[str]:
+    """The exec (JSON) or shell form of an instruction's arguments, as a list of words."""
+    if arguments.startswith("["):
+        return [str(word) for word in json.loads(arguments)]
+    return shlex.split(arguments)
+
+
+def _command(arguments: str) -> list[str]:
+    if arguments.startswith("["):
+        return [str(word) for word in json.loads(arguments)]
+    return ["/bin/sh", "-c", arguments]
+
+
+def _env(arguments: str, env: dict[str, str]) -> None:
+    words = shlex.split(arguments)
+    if words and "=" not in words[0]:  # the legacy `ENV KEY value` form
+        env[words[0]] = arguments.split(None, 1)[1] if len(words) > 1 else ""
+        return
+    for word in words:
+        key, _, value = word.partition("=")
+        env[key] = re.sub(r"\$\{?(\w+)\}?", lambda m: env.get(m.group(1), m.group(0)), value)
+
+
+def parse(text: str) -> list[Stage]:
+    stages: list[Stage] = []
+    for keyword, arguments in instructions(text):
+        if keyword == "FROM":
+            words = arguments.split()
+            words = [w for w in words if not w.startswith("--")]
+            name = words[2] if len(words) >= 3 and words[1].upper() == "AS" else None
+            stages.append(Stage(base=words[0], name=name))
+            continue
+        if not stages:
+            continue  # ARG before the first FROM
+        stage = stages[-1]
+        if keyword == "WORKDIR":
+            stage.workdir = posixpath.normpath(posixpath.join(stage.workdir, arguments))
+        elif keyword == "USER":
+            stage.user = arguments
+        elif keyword == "ENV":
+            _env(arguments, stage.env)
+        elif keyword == "CMD":
+            stage.cmd = _command(arguments)
+        elif keyword == "ENTRYPOINT":
+            stage.entrypoint = _command(arguments)
+        elif keyword in ("COPY", "ADD"):
+            words = [w for w in _words(arguments) if not (w.startswith("--") and "=" in w)]
+            flags = [w for w in arguments.split() if w.startswith("--from")]
+            if flags or len(words) < 2:
+                continue
+            *sources, dest = words
+            absolute = posixpath.join(stage.workdir, dest)
+            if dest.endswith("/"):
+                absolute += "/"
+            stage.copies.append(Copy(sources=sources, dest=absolute))
+    if not stages:
+        raise ValueError("no FROM instruction")
+    return stages
+
+
+class DockerIgnore:
+    """`.dockerignore` of a build context: which context paths stay out of the build."""
+
+    def __init__(self, text: str = "") -> None:
+        self.rules: list[tuple[bool, re.Pattern[str]]] = []
+        for raw in text.splitlines():
+            line = raw.strip()
+            if not line or line.startswith("#"):
+                continue
+            negated = line.startswith("!")
+            pattern = posixpath.normpath(line.lstrip("!").strip()).lstrip("/")
+            self.rules.append((negated, re.compile(self._regex(pattern))))
+
+    @staticmethod
+    def _regex(pattern: str) -> str:
+        out, i = "", 0
+        while i < len(pattern):
+            if pattern.startswith("**/", i):
+                out, i = out + "(?:.*/)?", i + 3
+            elif pattern.startswith("**", i):
+                out, i = out + ".*", i + 2
+            elif pattern[i] == "*":
+                out, i = out + "[^/]*", i + 1
+            elif pattern[i] == "?":
+                out, i = out + "[^/]", i + 1
+            else:
+                out, i = out + re.escape(pattern[i]), i + 1
+        return f"^{out}$"
+
+    def excludes(self, relative: str) -> bool:
+        parts = relative.split("/")
+        candidates = ["/".join(parts[: n + 1]) for n in range(len(parts))]
+        excluded = False
+        for negated, regex in self.rules:
+            if any(regex.match(candidate) for candidate in candidates):
+                excluded = not negated
+        return excluded
+
+
+def _context_files(context: Path, source: str, ignore: DockerIgnore) -> list[tuple[Path, str]]:
+    """(file, path relative to the source's root) for a COPY source, minus ignored files."""
+    pattern = posixpath.normpath(source).lstrip("/")
+    if pattern in (".", ""):
+        matches = [context]
+    else:
+        matches = sorted(
+            path
+            for path in context.glob(pattern)
+            if path == context / pattern or fnmatch.fnmatch(path.relative_to(context).as_posix(), pattern)
+        )
+    found: list[tuple[Path, str]] = []
+    for match in matches:
+        relative = match.relative_to(context).as_posix()
+        if match.is_file():
+            if relative == "." or not ignore.excludes(relative):
+                found.append((match, match.name))
+            continue
+        for path in sorted(match.rglob("*")):
+            inner = path.relative_to(context).as_posix()
+            if path.is_file() and not ignore.excludes(inner):
+                found.append((path, path.relative_to(match).as_posix()))
+    return found
+
+
+def placements(stage: Stage, context: Path) -> list[tuple[Path, str]]:
+    """(context file, absolute path in the image) for every file the stage copies from the context."""
+    ignore_file = context / ".dockerignore"
+    ignore = DockerIgnore(ignore_file.read_text(encoding="utf-8") if ignore_file.exists() else "")
+    placed: list[tuple[Path, str]] = []
+    for copy in stage.copies:
+        into_dir = copy.dest.endswith("/") or len(copy.sources) > 1
+        for source in copy.sources:
+            files = _context_files(context, source, ignore)
+            if not files:
+                raise FileNotFoundError(f"COPY {source}: nothing in the build context {context}")
+            single_file = len(files) == 1 and (context / source.lstrip("/")).is_file()
+            for path, relative in files:
+                if single_file and not into_dir:
+                    placed.append((path, posixpath.normpath(copy.dest)))
+                else:
+                    placed.append((path, posixpath.join(copy.dest, relative)))
+    return placed
+
+
+def assemble(stage: Stage, context: Path, dest: Path) -> None:
+    """Copy the stage's context files to `dest`, which stands for the image's `/`."""
+    for source, target in placements(stage, context):
+        path = dest / target.lstrip("/")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(source, path)
+        # Readable by every user, as the image's non-root USER needs, whatever the checkout's umask was.
+        path.chmod(0o755 if source.stat().st_mode & 0o111 else 0o644)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("action", choices=["describe", "assemble"])
+    parser.add_argument("dockerfile", type=Path)
+    parser.add_argument("dest", type=Path, nargs="?", help="assemble: the folder standing for the image's /")
+    parser.add_argument("--context", type=Path, help="the build context (default: the Dockerfile's parent)")
+    parser.add_argument("--stage", help="a stage name (default: the last stage)")
+    args = parser.parse_args(argv)
+    context = (args.context or args.dockerfile.parent).resolve()
+    stages = parse(args.dockerfile.read_text(encoding="utf-8"))
+    stage = next((s for s in stages if s.name == args.stage), None) if args.stage else stages[-1]
+    if stage is None:
+        parser.error(f"no stage named {args.stage}")
+    try:
+        if args.action == "describe":
+            described = asdict(stage)
+            described["files"] = [target for _, target in placements(stage, context)]
+            json.dump(described, sys.stdout, indent=2)
+            print()
+        else:
+            if args.dest is None:
+                parser.error("assemble needs DEST")
+            if args.dest.exists():
+                shutil.rmtree(args.dest)
+            assemble(stage, context, args.dest)
+            print(stage.workdir)
+    except FileNotFoundError as error:
+        print(f"{args.dockerfile}: {error}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
