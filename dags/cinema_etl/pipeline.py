@@ -21,6 +21,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, TypeVar
 from uuid import UUID
 
@@ -39,6 +40,8 @@ STATE_INTERVAL_SECONDS = 5.0
 MAX_XIP = 1000
 # The most film links one build of person documents reads (see `_by_filmography`).
 LINKS_PER_BUILD = 10_000
+# How long journal entries are kept; every run prunes older ones (see `IndexRun.finish`).
+JOURNAL_RETENTION_SECONDS = 7 * 24 * 3600
 
 Documents = list[tuple[str, dict[str, Any] | None]]
 
@@ -174,24 +177,236 @@ def prefetched(items: Iterator[T], depth: int = 2) -> Iterator[T]:
         producer.join(timeout=60)
 
 
-class CrashForTest(RuntimeError):
-    """Raised by the `fail_after_extract` hook that the crash-safety test uses."""
+class IndexRun:
+    """One run of `run_index`, one method per phase: they share the index's state, which they
+    advance, and the report, which they fill.
 
+    The state is written only after the documents it covers were acknowledged (`_save`), so a
+    run that fails anywhere leaves a position the next run carries on from.
+    """
 
-def _initial_state(
-    conn: psycopg.Connection, spec: IndexSpec, position: journal.JournalPosition
-) -> state.IndexState:
-    # The first pass over the own table builds every document from current data, so the embedded
-    # tables only need watching from their current end on, and the journal from now on.
-    return state.IndexState(
-        origin=position.origin,
-        journal_xmax=position.xmax,
-        journal_xip=list(position.xip),
-        watermarks={
-            spec.table: state.Watermark(),
-            **{table: extract.max_watermark(conn, table) for table in spec.related},
-        },
-    )
+    def __init__(
+        self,
+        conn: psycopg.Connection,
+        es: Elasticsearch,
+        cache: redis.Redis | None,
+        name: str,
+        prefix: str = "",
+        batch_size: int = 1000,
+        journal_retention_seconds: int = JOURNAL_RETENTION_SECONDS,
+    ) -> None:
+        self.conn, self.es, self.cache = conn, es, cache
+        self.name, self.prefix, self.batch_size = name, prefix, batch_size
+        self.journal_retention_seconds = journal_retention_seconds
+        self.spec = SPECS[name]
+        self.index = es_mappings.index_name(name, prefix)
+        self.report = RunReport(index=self.index)
+        # Set by `start`: the journal's position, how far the tables are read, the index's state.
+        self.position: journal.JournalPosition
+        self.bound: datetime
+        self.state: state.IndexState
+        # The state as last written, and when: `_save` skips unchanged and too frequent writes.
+        self.written_meta: dict[str, Any] = {}
+        self.last_save: float
+
+    def run(self) -> RunReport:
+        """Bring the index to Postgres's current state; see the module docstring."""
+        self.start()
+        try:
+            self.sync_own_table()
+            self.sync_related_tables()
+            self.sync_journal()
+            self.sweep()
+        except BaseException:
+            self.keep_changes_of_failed_run()
+            raise
+        self.bump_generation()
+        self.finish()
+        return self.report
+
+    def start(self) -> None:
+        """Read where the journal and the index stand: a missing index is created with a fresh
+        state, an unusable state (restored, foreign or pruned past) starts a resync."""
+        journal.ensure_installed(self.conn)
+        self.position = journal.position(self.conn)
+        self.bound = extract.safe_bound(self.conn)
+        self.last_save = time.monotonic()
+        if not load.index_exists(self.es, self.index) and self._create_index():
+            return
+        stored = state.read(self.es, self.index)
+        if (
+            stored is None
+            or stored.origin != self.position.origin
+            or stored.journal_xmax < self.position.pruned_below
+        ):
+            log.info(
+                "%s: no usable state (restored, foreign or too old): resyncing the whole index", self.index
+            )
+            self.state = self._initial_state()
+            self.state.sweep_pending = True
+            self.report.resynced = True
+            self._save()
+        else:
+            self.state, self.written_meta = stored, stored.to_meta()
+
+    def _create_index(self) -> bool:
+        """Create the missing index with its state; False when another run created it first."""
+        fresh = self._initial_state()
+        fresh.fresh = True
+        meta = {state.META_KEY: fresh.to_meta()}
+        self.report.created = load.create_index(self.es, self.name, self.index, meta, loading=True)
+        if self.report.created:
+            self.state, self.written_meta = fresh, fresh.to_meta()
+        return self.report.created
+
+    def _initial_state(self) -> state.IndexState:
+        # The first pass over the own table builds every document from current data, so the embedded
+        # tables only need watching from their current end on, and the journal from now on.
+        return state.IndexState(
+            origin=self.position.origin,
+            journal_xmax=self.position.xmax,
+            journal_xip=list(self.position.xip),
+            watermarks={
+                self.spec.table: state.Watermark(),
+                **{table: extract.max_watermark(self.conn, table) for table in self.spec.related},
+            },
+        )
+
+    def sync_own_table(self) -> None:
+        """New and edited rows of the index's own table; extracting the next pages overlaps loading."""
+        table = self.spec.table
+        for n, documents, mark in prefetched(self._own_pages()):
+            self._count(table, n)
+            self._load_documents(documents)
+            if mark is not None:
+                self.state.watermarks[table] = mark
+                self._save(throttled=True)
+        if self.state.fresh:
+            load.finish_loading(self.es, self.name, self.index)
+            self.state.fresh = False
+            self._save()
+
+    def _own_pages(self) -> Iterator[tuple[int, Documents, state.Watermark | None]]:
+        table = self.spec.table
+        watermark = self.state.watermark(table)
+        for ids, mark in extract.changed_pages(self.conn, table, watermark, self.bound, self.batch_size):
+            groups = self.spec.split(self.conn, ids)
+            for number, group in enumerate(groups, start=1):
+                # The page's position is reached once its last group is loaded.
+                yield len(group), self.spec.build(self.conn, group), mark if number == len(groups) else None
+
+    def sync_related_tables(self) -> None:
+        """Rebuild the documents that show a changed row of a table they embed."""
+        target = self.spec.table
+        for table in self.spec.related:
+            watermark = self.state.watermark(table)
+            for ids, mark in extract.changed_pages(self.conn, table, watermark, self.bound, self.batch_size):
+                self._count(table, len(ids))
+                for linked in extract.linked_ids(self.conn, table, target, ids, self.batch_size):
+                    self._count(f"{target} linked", len(linked))
+                    self._load_ids(linked)
+                self.state.watermarks[table] = mark
+                self._save(throttled=True)
+
+    def sync_journal(self) -> None:
+        """Links added or removed and rows deleted, read in one REPEATABLE READ snapshot whose
+        horizon is then exactly what was read."""
+        previous_isolation = self.conn.isolation_level
+        self.conn.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ
+        try:
+            with self.conn.transaction():
+                seen = journal.position(self.conn)
+                since = (self.state.journal_xmax, self.state.journal_xip)
+                for ids in journal.changed_ids(self.conn, self.spec.journal_kind, since, self.batch_size):
+                    self._count("journal", len(ids))
+                    self._load_ids(ids)
+        finally:
+            self.conn.isolation_level = previous_isolation
+        # Keep a long in-progress list out of the mapping: past the cap, re-read from its oldest.
+        if len(seen.xip) > MAX_XIP:
+            self.state.journal_xmax, self.state.journal_xip = min(seen.xip), []
+        else:
+            self.state.journal_xmax, self.state.journal_xip = seen.xmax, list(seen.xip)
+
+    def sweep(self) -> None:
+        """After a resync: documents whose row is gone (or became a placeholder) go."""
+        if not self.state.sweep_pending:
+            return
+        load.refresh(self.es, self.index)
+        for ids in load.scan_ids(self.es, self.index, self.batch_size):
+            self._count(f"{self.spec.table} swept", len(ids))
+            self._load_ids(ids)
+        self.state.sweep_pending = False
+
+    def keep_changes_of_failed_run(self) -> None:
+        """Keep what was acknowledged (positions only advance past loaded batches), and with it
+        `bump_pending`: a rerun finds the documents this run changed equal to the stored ones,
+        so only the state can tell it that the cached answers are stale."""
+        if not self.state.bump_pending:
+            return
+        try:
+            self._save()
+            if self.cache is not None:
+                load.refresh(self.es, self.index)
+                self.cache.incr(es_mappings.generation_key(self.name, self.prefix))
+        except Exception as error:  # the original failure is the one to raise
+            log.warning("%s: could not record the changes of a failed run: %s", self.index, error)
+
+    def bump_generation(self) -> None:
+        """Tell the API its cached answers are stale, once this run's documents are searchable:
+        a search answered before the next scheduled refresh would miss them and be cached
+        under the new generation for the whole TTL."""
+        if not self.state.bump_pending:
+            return
+        load.refresh(self.es, self.index)
+        if self.cache is None:
+            return
+        try:
+            self.report.generation = int(self.cache.incr(es_mappings.generation_key(self.name, self.prefix)))
+        except redis.RedisError:
+            self._save()  # with `bump_pending`, so the retry bumps once Redis is back
+            raise
+        self.state.bump_pending = False
+
+    def finish(self) -> None:
+        """Close the run with one state write and prune the journal."""
+        if self.report.rows_read or self.report.generation is not None:
+            # One write (a mapping update is a cluster-state change, the costliest call of a
+            # small run). A run that read nothing leaves the stored journal position behind:
+            # re-reading from it finds nothing either.
+            self._save()
+        # Journal entries older than the retention go; an index that has not run for that long finds
+        # its position pruned at its next start and resyncs.
+        journal.prune(self.conn, self.journal_retention_seconds)
+        log.info("%s", self.report.summary())
+
+    def _save(self, throttled: bool = False) -> None:
+        """Write the state unless unchanged (or, `throttled`, written less than
+        STATE_INTERVAL_SECONDS ago); positions may lag the index (batches are then redone),
+        never lead it."""
+        if throttled and time.monotonic() - self.last_save < STATE_INTERVAL_SECONDS:
+            return
+        meta = self.state.to_meta()
+        if meta != self.written_meta:
+            state.write(self.es, self.index, self.state)
+            self.written_meta = meta
+        self.last_save = time.monotonic()
+
+    def _load_documents(self, documents: Documents) -> None:
+        counts = load.write(
+            self.es, self.index, documents, plain_index=self.state.fresh, chunk_size=self.batch_size
+        )
+        self.report.counts.add(counts)
+        if counts.changed:
+            self.state.bump_pending = True
+
+    def _load_ids(self, ids: Sequence[UUID] | Sequence[str]) -> None:
+        """Rebuild the documents of `ids` from Postgres (deleting those without a row) and load them."""
+        for group in self.spec.split(self.conn, [UUID(str(i)) for i in ids]):
+            self._load_documents(self.spec.build(self.conn, group))
+
+    def _count(self, table: str, n: int) -> None:
+        self.report.rows_read[table] = self.report.rows_read.get(table, 0) + n
 
 
 def run_index(
@@ -201,167 +416,11 @@ def run_index(
     name: str,
     prefix: str = "",
     batch_size: int = 1000,
-    fail_after_extract: bool = False,
-    journal_retention_seconds: int = 7 * 24 * 3600,
+    journal_retention_seconds: int = JOURNAL_RETENTION_SECONDS,
 ) -> RunReport:
     """Bring index `name` (with `prefix`) to Postgres's current state; see the module docstring.
 
     `conn` must be an autocommit connection (see `extract.prepare`). `cache` receives the
-    generation bump; None skips it (benchmarks). `fail_after_extract` makes the run raise after
-    building its first batch and before loading it (crash-safety test).
+    generation bump; None skips it (benchmarks).
     """
-    spec = SPECS[name]
-    index = es_mappings.index_name(name, prefix)
-    report = RunReport(index=index)
-    journal.ensure_installed(conn)
-    position = journal.position(conn)
-    bound = extract.safe_bound(conn)
-
-    written_meta: dict[str, Any] = {}
-
-    last_save = time.monotonic()
-
-    def save(throttled: bool = False) -> None:
-        # Positions may lag the index (batches are then redone), never lead it; an unchanged
-        # state is not written again.
-        nonlocal written_meta, last_save
-        if throttled and time.monotonic() - last_save < STATE_INTERVAL_SECONDS:
-            return
-        meta = current.to_meta()
-        if meta != written_meta:
-            state.write(es, index, current)
-            written_meta = meta
-        last_save = time.monotonic()
-
-    current: state.IndexState | None = None
-    if not load.index_exists(es, index):
-        current = _initial_state(conn, spec, position)
-        current.fresh = True
-        report.created = load.create_index(es, name, index, {state.META_KEY: current.to_meta()}, loading=True)
-        written_meta = current.to_meta()
-        if not report.created:
-            current = None
-    if current is None:
-        current = state.read(es, index)
-        if (
-            current is None
-            or current.origin != position.origin
-            or current.journal_xmax < position.pruned_below
-        ):
-            log.info("%s: no usable state (restored, foreign or too old): resyncing the whole index", index)
-            current = _initial_state(conn, spec, position)
-            current.sweep_pending = True
-            report.resynced = True
-            save()
-        else:
-            written_meta = current.to_meta()
-
-    def load_documents(documents: Documents) -> None:
-        if fail_after_extract:
-            raise CrashForTest(f"{index}: stopping after extracting {len(documents)} documents")
-        counts = load.write(es, index, documents, plain_index=current.fresh, chunk_size=batch_size)
-        report.counts.add(counts)
-        if counts.changed:
-            current.bump_pending = True
-
-    def load_ids(ids: Sequence[UUID] | Sequence[str]) -> None:
-        for group in spec.split(conn, [UUID(str(i)) for i in ids]):
-            load_documents(spec.build(conn, group))
-
-    def count(table: str, n: int) -> None:
-        report.rows_read[table] = report.rows_read.get(table, 0) + n
-
-    try:
-        # 1. The index's own table: extracting the next pages overlaps loading this one.
-        def own_pages() -> Iterator[tuple[int, Documents, state.Watermark | None]]:
-            pages = extract.changed_pages(conn, spec.table, current.watermark(spec.table), bound, batch_size)
-            for ids, mark in pages:
-                groups = spec.split(conn, ids)
-                for number, group in enumerate(groups, start=1):
-                    # The page's position is reached once its last group is loaded.
-                    yield len(group), spec.build(conn, group), mark if number == len(groups) else None
-
-        for n, documents, mark in prefetched(own_pages()):
-            count(spec.table, n)
-            load_documents(documents)
-            if mark is not None:
-                current.watermarks[spec.table] = mark
-                save(throttled=True)
-        if current.fresh:
-            load.finish_loading(es, name, index)
-            current.fresh = False
-            save()
-
-        # 2. Tables the documents embed: rebuild the documents that show a changed row.
-        target = spec.table
-        for table in spec.related:
-            for ids, mark in extract.changed_pages(conn, table, current.watermark(table), bound, batch_size):
-                count(table, len(ids))
-                for linked in extract.linked_ids(conn, table, target, ids, batch_size):
-                    count(f"{target} linked", len(linked))
-                    load_ids(linked)
-                current.watermarks[table] = mark
-                save(throttled=True)
-
-        # 3. The journal: links added or removed, rows deleted.
-        # One REPEATABLE READ snapshot for the whole phase: its horizon is exactly what was read.
-        previous_isolation = conn.isolation_level
-        conn.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ
-        try:
-            with conn.transaction():
-                seen = journal.position(conn)
-                since = (current.journal_xmax, current.journal_xip)
-                for ids in journal.changed_ids(conn, spec.journal_kind, since, batch_size):
-                    count("journal", len(ids))
-                    load_ids(ids)
-        finally:
-            conn.isolation_level = previous_isolation
-        # Keep a long in-progress list out of the mapping: past the cap, re-read from its oldest.
-        if len(seen.xip) > MAX_XIP:
-            current.journal_xmax, current.journal_xip = min(seen.xip), []
-        else:
-            current.journal_xmax, current.journal_xip = seen.xmax, list(seen.xip)
-
-        # 4. After a resync: documents whose row is gone (or became a placeholder) go.
-        if current.sweep_pending:
-            load.refresh(es, index)
-            for ids in load.scan_ids(es, index, batch_size):
-                count(f"{target} swept", len(ids))
-                load_ids(ids)
-            current.sweep_pending = False
-    except BaseException:
-        # Keep what was acknowledged (positions only advance past loaded batches), and with it
-        # `bump_pending`: a rerun finds the documents this run changed equal to the stored ones,
-        # so only the state can tell it that the cached answers are stale.
-        if current.bump_pending:
-            try:
-                save()
-                if cache is not None:
-                    load.refresh(es, index)
-                    cache.incr(es_mappings.generation_key(name, prefix))
-            except Exception as error:  # the original failure is the one to raise
-                log.warning("%s: could not record the changes of a failed run: %s", index, error)
-        raise
-
-    if current.bump_pending:
-        # The new generation tells the API its cached answers are stale; a search answered
-        # before the next scheduled refresh would still miss this run's documents and be
-        # cached under the new generation for the whole TTL. Make them searchable first.
-        load.refresh(es, index)
-    if current.bump_pending and cache is not None:
-        try:
-            report.generation = int(cache.incr(es_mappings.generation_key(name, prefix)))
-        except redis.RedisError:
-            save()  # with `bump_pending`, so the retry bumps once Redis is back
-            raise
-        current.bump_pending = False
-    if report.rows_read or report.generation is not None:
-        # One state write closes the run (a mapping update is a cluster-state change, the
-        # costliest call of a small run). A run that read nothing leaves the stored journal
-        # position behind: re-reading from it finds nothing either.
-        save()
-    # Journal entries older than the retention go; an index that has not run for that long finds
-    # its position pruned at its next start and resyncs.
-    journal.prune(conn, journal_retention_seconds)
-    log.info("%s", report.summary())
-    return report
+    return IndexRun(conn, es, cache, name, prefix, batch_size, journal_retention_seconds).run()

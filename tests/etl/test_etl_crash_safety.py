@@ -5,13 +5,21 @@ from __future__ import annotations
 import psycopg
 import pytest
 import redis
-from cinema_etl import pipeline, state
+from cinema_etl import load, pipeline, state
 from etl_expected import assert_indices_match
 
 from devtools.processes import free_port
 
 
-def test_crash_before_loading_keeps_the_watermark_and_the_rerun_converges(target):
+class Crash(RuntimeError):
+    """The fault injected in place of the bulk load, after a batch was extracted and built."""
+
+
+def crash_instead_of_loading(es, index, documents, **kwargs):
+    raise Crash(f"{index}: stopping after extracting {len(documents)} documents")
+
+
+def test_crash_before_loading_keeps_the_watermark_and_the_rerun_converges(target, monkeypatch):
     target.run_all()
     with psycopg.connect(target.dsn) as conn:
         conn.execute(
@@ -24,10 +32,12 @@ def test_crash_before_loading_keeps_the_watermark_and_the_rerun_converges(target
         )
     before = {name: state.read(target.es, target.index(name)) for name in ("movies", "genres", "persons")}
 
-    for name in ("movies", "genres", "persons"):
-        with pytest.raises(pipeline.CrashForTest):
-            target.run(name, fail_after_extract=True)
-        assert state.read(target.es, target.index(name)) == before[name], name
+    with monkeypatch.context() as patch:
+        patch.setattr(load, "write", crash_instead_of_loading)
+        for name in ("movies", "genres", "persons"):
+            with pytest.raises(Crash):
+                target.run(name)
+            assert state.read(target.es, target.index(name)) == before[name], name
 
     reports = target.run_all()
     assert reports["movies"].rows_read["film_work"] == 50
