@@ -26,14 +26,21 @@ class ServiceDidNotStart(RuntimeError):
 
 
 class ServiceProcess:
-    """`command` started from the repository root with `env`, its output in `log_path`.
+    """`command` started from `cwd` (the repository root unless given) with `env`, its output in
+    `log_path`.
 
     The caller picks `port` (usually `free_port()`) and puts it into `env` or `command` the way
     the service reads it; `health` is the path that answers 200 once the service is up.
     """
 
     def __init__(
-        self, command: Sequence[str], env: Mapping[str, str], log_path: Path, health: str, port: int
+        self,
+        command: Sequence[str],
+        env: Mapping[str, str],
+        log_path: Path,
+        health: str,
+        port: int,
+        cwd: Path = ROOT,
     ) -> None:
         self.port = port
         self.url = f"http://127.0.0.1:{port}"
@@ -41,7 +48,7 @@ class ServiceProcess:
         self.log_path = log_path
         with log_path.open("wb") as log:
             self.process = subprocess.Popen(
-                list(command), cwd=ROOT, env=dict(env), stdout=log, stderr=subprocess.STDOUT
+                list(command), cwd=cwd, env=dict(env), stdout=log, stderr=subprocess.STDOUT
             )
 
     def wait_until_alive(self, timeout: float = 60, any_answer: bool = False) -> None:

@@ -5,12 +5,14 @@ COPY line that is missing breaks `make up` as it would break the image, and the 
 reads the code from the state folder, never from the checkout (which may sit in a private home
 folder). The image rehearsal test uses it the same way for every Dockerfile.
 
-Understood: `FROM ... [AS name]` stages, `WORKDIR`, `ENV`, `USER`, `CMD`, `ENTRYPOINT`, and
-`COPY`/`ADD` from the context (the `--from=` copies between stages are the locked venv, which
-the caller provides); `.dockerignore` with Docker's rules (`**`, `!` exceptions, last match
-wins, a matched folder excludes what it holds). Standard library only: it runs before any venv.
+Understood: `FROM ... [AS name]` stages, `WORKDIR`, `ENV`, `USER`, `CMD`, `ENTRYPOINT`,
+`HEALTHCHECK`, and `COPY`/`ADD` from the context (the `--from=` copies between stages are the
+locked venv, which the caller provides); `.dockerignore` with Docker's rules (`**`, `!`
+exceptions, last match wins, a matched folder excludes what it holds). Each copy records the
+Dockerfile lines it spans, so a test can drop one and rehearse the image without it. Standard
+library only: it runs before any venv.
 
-    python3 image_files.py describe DOCKERFILE [--context DIR]            # JSON, final stage
+    python3 image_files.py describe DOCKERFILE [--context DIR] [--all]    # JSON: final stage, or all
     python3 image_files.py assemble DOCKERFILE DEST [--context DIR]       # copies; prints WORKDIR
 """
 
@@ -31,7 +33,9 @@ from pathlib import Path
 @dataclass
 class Copy:
     sources: list[str]
-    dest: str  # absolute path in the image
+    dest: str  # absolute path in the image; ends with "/" when it names a folder
+    line: int  # the Dockerfile lines of the instruction, first and last (1-based)
+    end_line: int
 
 
 @dataclass
@@ -44,29 +48,44 @@ class Stage:
     copies: list[Copy] = field(default_factory=list)
     cmd: list[str] | None = None
     entrypoint: list[str] | None = None
+    healthcheck: list[str] | None = None  # the HEALTHCHECK's command; [] for HEALTHCHECK NONE
 
 
-def instructions(text: str) -> list[tuple[str, str]]:
-    """(INSTRUCTION, arguments) pairs, with continuation lines joined and comments dropped."""
-    result: list[tuple[str, str]] = []
-    pending = ""
-    for raw in text.splitlines():
+@dataclass
+class Instruction:
+    keyword: str  # upper case
+    arguments: str
+    line: int  # first and last Dockerfile line (1-based), continuation lines included
+    end_line: int
+
+
+def instructions(text: str) -> list[Instruction]:
+    """The instructions, with continuation lines joined and comments dropped."""
+    result: list[Instruction] = []
+    pending, first = "", 0
+
+    def add(joined: str, last: int) -> None:
+        keyword, _, rest = joined.strip().partition(" ")
+        result.append(Instruction(keyword.upper(), rest.strip(), first, last))
+
+    number = 0
+    for number, raw in enumerate(text.splitlines(), start=1):
         line = raw.strip()
         if not pending and (not line or line.startswith("#")):
             continue
         if pending and line.startswith("#"):
             continue
+        if not pending:
+            first = number
         if line.endswith("\\"):
             pending += line[:-1] + " "
             continue
         line = pending + line
         pending = ""
         if line:
-            keyword, _, rest = line.partition(" ")
-            result.append((keyword.upper(), rest.strip()))
+            add(line, number)
     if pending.strip():
-        keyword, _, rest = pending.strip().partition(" ")
-        result.append((keyword.upper(), rest.strip()))
+        add(pending, number)
     return result
 
 
@@ -83,6 +102,17 @@ def _command(arguments: str) -> list[str]:
     return ["/bin/sh", "-c", arguments]
 
 
+_FLAGS = re.compile(r"^(?:--\S+\s+)*")
+
+
+def _healthcheck(arguments: str) -> list[str]:
+    """The command of `HEALTHCHECK [--option=value ...] CMD command`; [] for `HEALTHCHECK NONE`."""
+    match = re.match(_FLAGS.pattern + r"(CMD|NONE)\b\s*(.*)$", arguments, re.IGNORECASE | re.DOTALL)
+    if not match:
+        raise ValueError(f"HEALTHCHECK {arguments}: neither CMD nor NONE")
+    return [] if match.group(1).upper() == "NONE" else _command(match.group(2).strip())
+
+
 def _env(arguments: str, env: dict[str, str]) -> None:
     words = shlex.split(arguments)
     if words and "=" not in words[0]:  # the legacy `ENV KEY value` form
@@ -95,7 +125,8 @@ def _env(arguments: str, env: dict[str, str]) -> None:
 
 def parse(text: str) -> list[Stage]:
     stages: list[Stage] = []
-    for keyword, arguments in instructions(text):
+    for instruction in instructions(text):
+        keyword, arguments = instruction.keyword, instruction.arguments
         if keyword == "FROM":
             words = arguments.split()
             words = [w for w in words if not w.startswith("--")]
@@ -115,16 +146,22 @@ def parse(text: str) -> list[Stage]:
             stage.cmd = _command(arguments)
         elif keyword == "ENTRYPOINT":
             stage.entrypoint = _command(arguments)
+        elif keyword == "HEALTHCHECK":
+            stage.healthcheck = _healthcheck(arguments)
         elif keyword in ("COPY", "ADD"):
-            words = [w for w in _words(arguments) if not (w.startswith("--") and "=" in w)]
-            flags = [w for w in arguments.split() if w.startswith("--from")]
-            if flags or len(words) < 2:
+            # Flags (`--chown=`, `--link`, ...) come first; `--from=` copies from another stage.
+            leading = _FLAGS.match(arguments)
+            flags = leading.group(0).split() if leading else []
+            words = _words(arguments[leading.end() if leading else 0 :])
+            if any(flag.startswith("--from") for flag in flags) or len(words) < 2:
                 continue
             *sources, dest = words
-            absolute = posixpath.join(stage.workdir, dest)
-            if dest.endswith("/"):
-                absolute += "/"
-            stage.copies.append(Copy(sources=sources, dest=absolute))
+            # `dir/`, `.` and `..` name folders; Docker then copies into them.
+            folder = dest.endswith("/") or posixpath.basename(dest) in (".", "..")
+            absolute = posixpath.normpath(posixpath.join(stage.workdir, dest))
+            if folder:
+                absolute = absolute.rstrip("/") + "/"
+            stage.copies.append(Copy(sources, absolute, instruction.line, instruction.end_line))
     if not stages:
         raise ValueError("no FROM instruction")
     return stages
@@ -224,6 +261,12 @@ def assemble(stage: Stage, context: Path, dest: Path) -> None:
         path.chmod(0o755 if source.stat().st_mode & 0o111 else 0o644)
 
 
+def _described(stage: Stage, context: Path) -> dict[str, object]:
+    described = asdict(stage)
+    described["files"] = [target for _, target in placements(stage, context)]
+    return described
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -232,18 +275,23 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("dockerfile", type=Path)
     parser.add_argument("dest", type=Path, nargs="?", help="assemble: the folder standing for the image's /")
     parser.add_argument("--context", type=Path, help="the build context (default: the Dockerfile's parent)")
-    parser.add_argument("--stage", help="a stage name (default: the last stage)")
+    parser.add_argument("--stage", help="a stage name or index, 0 first (default: the last stage)")
+    parser.add_argument("--all", action="store_true", help="describe: a list of every stage, in order")
     args = parser.parse_args(argv)
     context = (args.context or args.dockerfile.parent).resolve()
     stages = parse(args.dockerfile.read_text(encoding="utf-8"))
-    stage = next((s for s in stages if s.name == args.stage), None) if args.stage else stages[-1]
+    if args.stage is None:
+        stage: Stage | None = stages[-1]
+    elif args.stage.isdigit():
+        stage = stages[int(args.stage)] if int(args.stage) < len(stages) else None
+    else:
+        stage = next((s for s in stages if s.name == args.stage), None)
     if stage is None:
         parser.error(f"no stage named {args.stage}")
     try:
         if args.action == "describe":
-            described = asdict(stage)
-            described["files"] = [target for _, target in placements(stage, context)]
-            json.dump(described, sys.stdout, indent=2)
+            described = [_described(s, context) for s in (stages if args.all else [stage])]
+            json.dump(described if args.all else described[0], sys.stdout, indent=2)
             print()
         else:
             if args.dest is None:

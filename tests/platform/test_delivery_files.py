@@ -1,8 +1,11 @@
-"""Compose files pass the compose-schema linter; every Dockerfile passes hadolint."""
+"""Compose files pass the compose-schema linter; every Dockerfile passes hadolint; healthchecks and
+the gateway's forwarding are checked against what they must say."""
 
 from __future__ import annotations
 
 import ast
+import ipaddress
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -92,3 +95,41 @@ def test_service_image_copies_every_package_the_service_imports(service):
             todo.append(package)
     missing = needed - _copied_paths(ROOT / service / "Dockerfile")
     assert not missing, f"{service}/Dockerfile does not copy {sorted(missing)}, which {service} imports"
+
+
+def _healthchecks() -> list[tuple[str, str, str]]:
+    found = []
+    for compose_file in COMPOSE_FILES:
+        services = yaml.safe_load(compose_file.read_text(encoding="utf-8"))["services"]
+        for name, service in services.items():
+            if "healthcheck" in service:
+                found.append((compose_file.name, name, " ".join(service["healthcheck"]["test"][1:])))
+    return found
+
+
+HEALTHCHECKS = _healthchecks()
+
+
+@pytest.mark.parametrize(
+    ("compose_file", "service", "command"), HEALTHCHECKS, ids=[f"{f}-{s}" for f, s, _ in HEALTHCHECKS]
+)
+def test_healthchecks_reach_their_server_over_tcp(compose_file, service, command):
+    """A Unix-socket check passes while the postgres image's init server still runs with TCP closed."""
+    if re.search(r"\b(pg_isready|redis-cli)\b", command):
+        assert re.search(r"\s-h\s+127\.0\.0\.1\b", command), f"{compose_file} {service}: {command}"
+    assert "localhost" not in command, f"{compose_file} {service}: name the IPv4 address the server binds"
+
+
+def test_auth_believes_x_forwarded_for_from_the_gateway_only():
+    compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text(encoding="utf-8"))
+    (pool,) = compose["networks"]["default"]["ipam"]["config"]
+    gateway = ipaddress.ip_address(compose["services"]["gateway"]["networks"]["default"]["ipv4_address"])
+    assert gateway in ipaddress.ip_network(pool["subnet"])
+    assert gateway not in ipaddress.ip_network(pool["ip_range"]), "another container could be given it"
+    trusted = compose["services"]["auth"]["environment"]["AUTH_TRUSTED_PROXIES"]
+    assert [ipaddress.ip_network(part.strip()) for part in trusted.split(",")] == [
+        ipaddress.ip_network(gateway)
+    ]
+    template = (ROOT / "deploy/nginx/templates/default.conf.template").read_text(encoding="utf-8")
+    assert re.search(r"proxy_set_header\s+X-Forwarded-For\s+\$remote_addr;", template)
+    assert "$proxy_add_x_forwarded_for" not in template
