@@ -16,14 +16,24 @@ import hashlib
 import math
 import random
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+import psycopg
 
 from catalogue import words
 
 EPOCH = datetime(2021, 6, 16, 20, 14, 9, tzinfo=UTC)
 PLACEHOLDERS = ("N/A", "")
+
+# Rows in the column order `load` copies them in.
+GenreRow = tuple[uuid.UUID, str, str, datetime, datetime]
+PersonRow = tuple[uuid.UUID, str, datetime, datetime]
+FilmRow = tuple[uuid.UUID, str, str | None, date | None, float | None, str, datetime, datetime]
+GenreLink = tuple[uuid.UUID, uuid.UUID, uuid.UUID, datetime]
+PersonLink = tuple[uuid.UUID, uuid.UUID, uuid.UUID, str, datetime]
 
 
 @dataclass(frozen=True)
@@ -59,13 +69,13 @@ def _description(rng: random.Random) -> str | None:
     return " ".join(rng.sample(sentences, rng.randint(1, 3)))
 
 
-def genre_rows(seed: int) -> Iterator[tuple]:
+def genre_rows(seed: int) -> Iterator[GenreRow]:
     for number, (name, description) in enumerate(words.GENRES):
         stamp = EPOCH + timedelta(seconds=number)
         yield (stable_uuid(seed, "genre", number), name, description, stamp, stamp)
 
 
-def person_rows(seed: int, size: CatalogueSize) -> Iterator[tuple]:
+def person_rows(seed: int, size: CatalogueSize) -> Iterator[PersonRow]:
     rng = random.Random(f"{seed}:persons")
     for number in range(size.persons):
         # A few people carry the placeholder name, like the course data's unknown directors.
@@ -81,9 +91,9 @@ def person_rows(seed: int, size: CatalogueSize) -> Iterator[tuple]:
 
 @dataclass
 class FilmBatch:
-    films: list[tuple]
-    genre_links: list[tuple]
-    person_links: list[tuple]
+    films: list[FilmRow]
+    genre_links: list[GenreLink]
+    person_links: list[PersonLink]
 
 
 def film_batches(seed: int, size: CatalogueSize, batch_size: int = 5000) -> Iterator[FilmBatch]:
@@ -148,7 +158,7 @@ def film_batches(seed: int, size: CatalogueSize, batch_size: int = 5000) -> Iter
         yield batch
 
 
-def _copy(cursor, table: str, columns: str, rows) -> int:
+def _copy(cursor: psycopg.Cursor, table: str, columns: str, rows: Iterable[Sequence[Any]]) -> int:
     count = 0
     with cursor.copy(f"COPY content.{table} ({columns}) FROM STDIN") as copy:
         for row in rows:
@@ -157,9 +167,11 @@ def _copy(cursor, table: str, columns: str, rows) -> int:
     return count
 
 
-def load(conn, seed: int = 42, size: CatalogueSize | None = None, batch_size: int = 5000) -> dict[str, int]:
-    """Stream a generated catalogue into the (empty) `content` schema of `conn`, a psycopg 3
-    connection; commits after every batch and returns the row count of each table."""
+def load(
+    conn: psycopg.Connection, seed: int = 42, size: CatalogueSize | None = None, batch_size: int = 5000
+) -> dict[str, int]:
+    """Stream a generated catalogue into the (empty) `content` schema of `conn`; commits after
+    every batch and returns the row count of each table."""
     size = size or CatalogueSize()
     counts = dict.fromkeys(("genre", "person", "film_work", "genre_film_work", "person_film_work"), 0)
     with conn.cursor() as cur:

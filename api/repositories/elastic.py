@@ -17,17 +17,18 @@ SEARCH_FILTER = ["hits.total.value", "hits.hits._source"]
 
 
 class ElasticIndex:
-    """Search and get on one physical index (the logical name plus the configured prefix)."""
+    """Search and get on one index: `index` is its logical name, `index_name` the physical one
+    (with the configured prefix), see `es_mappings`."""
 
     def __init__(self, es: AsyncElasticsearch, index: str, prefix: str = "") -> None:
         self._es = es
         self.index = index
-        self.name = index_name(index, prefix)
+        self.index_name = index_name(index, prefix)
 
     async def search(self, **request: Any) -> dict[str, Any]:
         """The hits' sources and the total only: less JSON for Elasticsearch to write and us to read."""
         try:
-            response = await self._es.search(index=self.name, filter_path=SEARCH_FILTER, **request)
+            response = await self._es.search(index=self.index_name, filter_path=SEARCH_FILTER, **request)
         except NotFoundError as error:
             raise self._missing_index(error) from None
         except (ApiError, TransportError) as error:
@@ -37,7 +38,7 @@ class ElasticIndex:
     async def get(self, doc_id: str) -> dict[str, Any] | None:
         """The document's source, or None when the index has no such document."""
         try:
-            response = await self._es.get(index=self.name, id=doc_id)
+            response = await self._es.get(index=self.index_name, id=doc_id)
         except NotFoundError as error:
             if isinstance(error.body, dict) and error.body.get("found") is False:
                 return None
@@ -47,11 +48,11 @@ class ElasticIndex:
         return response.body["_source"]
 
     def _missing_index(self, error: NotFoundError) -> DependencyUnavailable:
-        log.error("index %s is missing: %s", self.name, error)
-        return DependencyUnavailable("elasticsearch", f"index {self.name} is not available")
+        log.error("index %s is missing: %s", self.index_name, error)
+        return DependencyUnavailable("elasticsearch", f"index {self.index_name} is not available")
 
     def _unavailable(self, error: Exception) -> DependencyUnavailable:
-        log.warning("Elasticsearch failed on %s: %s", self.name, error)
+        log.warning("Elasticsearch failed on %s: %s", self.index_name, error)
         return DependencyUnavailable("elasticsearch", "the search backend is unavailable")
 
 

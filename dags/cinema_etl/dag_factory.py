@@ -13,6 +13,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import psycopg
 import redis
 from airflow.providers.elasticsearch.hooks.elasticsearch import ElasticsearchSQLHook
 from airflow.providers.postgres.hooks.postgres import PostgresHook
@@ -48,18 +49,18 @@ def index_prefix() -> str:
 
 def catalogue_dsn() -> str:
     """A libpq DSN from the `catalogue_db` connection (for pg_restore and our own connections)."""
-    uri = PostgresHook(postgres_conn_id=CATALOGUE_CONN).get_uri()
+    uri: str = PostgresHook(postgres_conn_id=CATALOGUE_CONN).get_uri()
     return uri.replace("postgresql+psycopg://", "postgresql://", 1).replace("postgres://", "postgresql://", 1)
 
 
-def catalogue_connection():
-    conn = PostgresHook(postgres_conn_id=CATALOGUE_CONN).get_conn()
+def catalogue_connection() -> psycopg.Connection:
+    conn: psycopg.Connection = PostgresHook(postgres_conn_id=CATALOGUE_CONN).get_conn()
     extract.prepare(conn)
     return conn
 
 
 def elasticsearch_client() -> Elasticsearch:
-    client = ElasticsearchSQLHook(elasticsearch_conn_id=ELASTICSEARCH_CONN).get_conn().es
+    client: Elasticsearch = ElasticsearchSQLHook(elasticsearch_conn_id=ELASTICSEARCH_CONN).get_conn().es
     return client.options(request_timeout=120)
 
 
@@ -118,15 +119,15 @@ _EXTRA = {
 }
 
 
-def etl_dag(dag_id: str, name: str) -> DAG:
-    """The incremental DAG of index `name`."""
-    spec = pipeline.SPECS[name]
+def etl_dag(dag_id: str, index: str) -> DAG:
+    """The incremental DAG of `index`."""
+    spec = pipeline.SPECS[index]
     doc = ETL_DOC.format(
         dag_id=dag_id,
-        index=name,
+        index=index,
         table=spec.table,
-        related=_RELATED[name],
-        extra=_EXTRA[name],
+        related=_RELATED[index],
+        extra=_EXTRA[index],
         catalogue=CATALOGUE_CONN,
         es=ELASTICSEARCH_CONN,
     )
@@ -142,7 +143,7 @@ def etl_dag(dag_id: str, name: str) -> DAG:
         dagrun_timeout=timedelta(hours=2),
     ) as dag:
 
-        @task(task_id=f"sync_{name}")
+        @task(task_id=f"sync_{index}")
         def sync() -> dict[str, Any]:
             """Load what changed since the stored state; see the DAG docs.
 
@@ -154,17 +155,17 @@ def etl_dag(dag_id: str, name: str) -> DAG:
             with catalogue_connection() as conn:
                 if not journal.catalogue_exists(conn):
                     raise AirflowSkipException("the catalogue is not restored yet (restore_postgres)")
-                names = [es_mappings.index_name(n, prefix) for n in es_mappings.INDICES]
+                index_names = [es_mappings.index_name(each, prefix) for each in es_mappings.INDICES]
                 if (
-                    not any(es.indices.exists(index=n) for n in names)
+                    not any(es.indices.exists(index=index_name) for index_name in index_names)
                     and restore.SNAPSHOT_DIR.joinpath("index.latest").is_file()
                 ):
                     raise AirflowSkipException(
                         "no index yet: restore_elasticsearch restores them from the snapshot"
                     )
-                report = pipeline.run_index(conn, es, cache_client(), name, prefix, batch_size)
+                report = pipeline.run_index(conn, es, cache_client(), index, prefix, batch_size)
             return {
-                "index": report.index,
+                "index": report.index_name,
                 "rows_read": report.rows_read,
                 "written": report.counts.written,
                 "deleted": report.counts.deleted,

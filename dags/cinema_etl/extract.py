@@ -60,7 +60,8 @@ def safe_bound(conn: psycopg.Connection) -> datetime:
         " AND backend_type = 'client backend' AND xact_start IS NOT NULL"
     ).fetchone()
     assert row is not None
-    return row[0]
+    bound: datetime = row[0]
+    return bound
 
 
 def max_watermark(conn: psycopg.Connection, table: str) -> Watermark:

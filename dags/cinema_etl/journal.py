@@ -27,8 +27,6 @@ from uuid import UUID
 
 import psycopg
 
-KINDS = ("film", "genre", "person")
-
 _INSTALL = """
 CREATE SCHEMA IF NOT EXISTS etl;
 CREATE TABLE IF NOT EXISTS etl.journal (

@@ -6,6 +6,9 @@ index holds (one `mget`): documents equal to the stored ones are not sent at all
 run knows whether it changed the index (and whether to bump the index's generation in Redis),
 and it is cheaper than `update` with `doc_as_upsert`, which makes Elasticsearch fetch, merge and
 compare every document on its side.
+
+Functions that only talk to Elasticsearch take the physical `index_name`; those that also need
+the mapping take the logical `index` as well (see `es_mappings`).
 """
 
 from __future__ import annotations
@@ -13,12 +16,19 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from itertools import islice
-from typing import Any
+from typing import Any, TypeVar
 
-from elasticsearch import Elasticsearch, NotFoundError
-from elasticsearch.helpers import BulkIndexError, streaming_bulk
+from elasticsearch import Elasticsearch
+from elasticsearch.helpers import BulkIndexError, scan, streaming_bulk
 
 import es_mappings
+
+T = TypeVar("T")
+# (id, document) pairs to write; a None document deletes the id.
+Documents = Iterable[tuple[str, dict[str, Any] | None]]
+# helpers.scan replaces the client's request timeout with its own argument (None: wait forever);
+# this is the one the DAGs' client has.
+SCAN_REQUEST_TIMEOUT_SECONDS = 120.0
 
 
 @dataclass
@@ -39,24 +49,22 @@ class WriteCounts:
         return self.written + self.deleted
 
 
-def index_exists(es: Elasticsearch, index: str) -> bool:
-    return bool(es.indices.exists(index=index))
+def index_exists(es: Elasticsearch, index_name: str) -> bool:
+    return bool(es.indices.exists(index=index_name))
 
 
-def create_index(
-    es: Elasticsearch, name: str, index: str, meta: Mapping[str, Any], loading: bool = False
-) -> bool:
-    """Create `index` from the `name` mapping with `meta` in its `_meta`; False when it already exists.
+def create_index(es: Elasticsearch, index: str, index_name: str, meta: Mapping[str, Any]) -> bool:
+    """Create `index_name` from the `index` mapping with `meta` in its `_meta`; False when it
+    already exists.
 
-    `loading` creates it without periodic refresh, as Elasticsearch advises for a bulk load:
+    It is created without periodic refresh, as Elasticsearch advises for a bulk load:
     `finish_loading` restores the mapping's refresh interval when the first load is done.
     """
-    body = es_mappings.index_body(name)
+    body = es_mappings.index_body(index)
     body["mappings"]["_meta"] = dict(meta)
-    if loading:
-        body["settings"]["refresh_interval"] = "-1"
+    body["settings"]["refresh_interval"] = "-1"
     try:
-        es.indices.create(index=index, settings=body["settings"], mappings=body["mappings"])
+        es.indices.create(index=index_name, settings=body["settings"], mappings=body["mappings"])
     except Exception as error:  # another run created it first
         if getattr(error, "error", "") == "resource_already_exists_exception":
             return False
@@ -64,34 +72,31 @@ def create_index(
     return True
 
 
-def finish_loading(es: Elasticsearch, name: str, index: str) -> None:
+def finish_loading(es: Elasticsearch, index: str, index_name: str) -> None:
     """Back to the mapping's refresh interval after the first load, and make the load visible."""
-    interval = es_mappings.index_body(name)["settings"].get("refresh_interval", "1s")
-    es.indices.put_settings(index=index, settings={"index": {"refresh_interval": interval}})
-    es.indices.refresh(index=index)
+    interval = es_mappings.index_body(index)["settings"].get("refresh_interval", "1s")
+    es.indices.put_settings(index=index_name, settings={"index": {"refresh_interval": interval}})
+    es.indices.refresh(index=index_name)
 
 
-Upserts = Iterable[tuple[str, dict[str, Any] | None]]
-
-
-def _actions(index: str, upserts: Upserts) -> Iterator[dict[str, Any]]:
-    for doc_id, document in upserts:
+def _actions(index_name: str, documents: Documents) -> Iterator[dict[str, Any]]:
+    for doc_id, document in documents:
         if document is None:
-            yield {"_op_type": "delete", "_index": index, "_id": doc_id}
+            yield {"_op_type": "delete", "_index": index_name, "_id": doc_id}
         else:
-            yield {"_op_type": "index", "_index": index, "_id": doc_id, "_source": document}
+            yield {"_op_type": "index", "_index": index_name, "_id": doc_id, "_source": document}
 
 
-def _batches(documents: Upserts, size: int) -> Iterator[list[tuple[str, dict[str, Any] | None]]]:
-    iterator = iter(documents)
+def _batches(items: Iterable[T], size: int) -> Iterator[list[T]]:
+    iterator = iter(items)
     while batch := list(islice(iterator, size)):
         yield batch
 
 
 def _changed_only(
-    es: Elasticsearch, index: str, documents: Upserts, batch_size: int, counts: WriteCounts
-) -> Iterator[tuple[str, dict[str, Any] | None]]:
-    """The upserts whose document differs from the stored one (deletes pass through).
+    es: Elasticsearch, index_name: str, documents: Documents, batch_size: int, counts: WriteCounts
+) -> Documents:
+    """The documents that differ from the stored ones (deletes pass through).
 
     Stored sources are the JSON the ETL sent, and documents hold only JSON types (strings for
     dates, floats for ratings), so equality after the round trip means nothing would change.
@@ -100,7 +105,7 @@ def _changed_only(
         upsert_ids = [doc_id for doc_id, document in batch if document is not None]
         stored: dict[str, Any] = {}
         if upsert_ids:
-            response = es.mget(index=index, ids=upsert_ids)
+            response = es.mget(index=index_name, ids=upsert_ids)
             stored = {doc["_id"]: doc.get("_source") for doc in response["docs"] if doc.get("found")}
         for doc_id, document in batch:
             if document is not None and stored.get(doc_id) == document:
@@ -111,8 +116,8 @@ def _changed_only(
 
 def write(
     es: Elasticsearch,
-    index: str,
-    documents: Upserts,
+    index_name: str,
+    documents: Documents,
     plain_index: bool = False,
     chunk_size: int = 1000,
 ) -> WriteCounts:
@@ -125,10 +130,10 @@ def write(
     counts = WriteCounts()
     failures: list[dict[str, Any]] = []
     if not plain_index:
-        documents = _changed_only(es, index, documents, chunk_size, counts)
+        documents = _changed_only(es, index_name, documents, chunk_size, counts)
     for ok, item in streaming_bulk(
         es,
-        _actions(index, documents),
+        _actions(index_name, documents),
         chunk_size=chunk_size,
         max_chunk_bytes=20 * 1024 * 1024,
         raise_on_error=False,
@@ -146,34 +151,23 @@ def write(
         else:
             counts.written += 1
     if failures:
-        raise BulkIndexError(f"{len(failures)} document(s) failed to load into {index}", failures)
+        raise BulkIndexError(f"{len(failures)} document(s) failed to load into {index_name}", failures)
     return counts
 
 
-def scan_ids(es: Elasticsearch, index: str, page_size: int) -> Iterator[list[str]]:
-    """All document ids of `index` in pages (search_after on the `id` keyword field)."""
-    after: list[Any] | None = None
-    while True:
-        try:
-            response = es.search(
-                index=index,
-                size=page_size,
-                source=False,
-                sort=[{"id": "asc"}],
-                search_after=after,
-                query={"match_all": {}},
-                track_total_hits=False,
-            )
-        except NotFoundError:
-            return
-        hits = response["hits"]["hits"]
-        if not hits:
-            return
-        yield [hit["_id"] for hit in hits]
-        after = hits[-1]["sort"]
-        if len(hits) < page_size:
-            return
+def scan_ids(es: Elasticsearch, index_name: str, page_size: int) -> Iterator[list[str]]:
+    """All document ids of `index_name` in pages of `page_size`, as they stood when the scan
+    began (a scroll: the caller's deletes do not shift the pages); none when the index is missing."""
+    hits = scan(
+        es,
+        index=index_name,
+        size=page_size,
+        source=False,
+        ignore_unavailable=True,
+        request_timeout=SCAN_REQUEST_TIMEOUT_SECONDS,
+    )
+    yield from _batches((hit["_id"] for hit in hits), page_size)
 
 
-def refresh(es: Elasticsearch, index: str) -> None:
-    es.indices.refresh(index=index)
+def refresh(es: Elasticsearch, index_name: str) -> None:
+    es.indices.refresh(index=index_name)

@@ -43,20 +43,18 @@ LINKS_PER_BUILD = 10_000
 # How long journal entries are kept; every run prunes older ones (see `IndexRun.finish`).
 JOURNAL_RETENTION_SECONDS = 7 * 24 * 3600
 
-Documents = list[tuple[str, dict[str, Any] | None]]
 
-
-def _films(conn: psycopg.Connection, ids: Sequence[UUID]) -> Documents:
+def _films(conn: psycopg.Connection, ids: Sequence[UUID]) -> load.Documents:
     built = {str(row[0]): transform.film_document(*row) for row in extract.film_rows(conn, ids)}
     return [(str(i), built.get(str(i))) for i in ids]
 
 
-def _genres(conn: psycopg.Connection, ids: Sequence[UUID]) -> Documents:
+def _genres(conn: psycopg.Connection, ids: Sequence[UUID]) -> load.Documents:
     built = {str(row[0]): transform.genre_document(*row) for row in extract.genre_rows(conn, ids)}
     return [(str(i), built.get(str(i))) for i in ids]
 
 
-def _persons(conn: psycopg.Connection, ids: Sequence[UUID]) -> Documents:
+def _persons(conn: psycopg.Connection, ids: Sequence[UUID]) -> load.Documents:
     built = {str(row[0]): transform.person_document(*row) for row in extract.person_rows(conn, ids)}
     return [(str(i), built.get(str(i))) for i in ids]
 
@@ -93,11 +91,11 @@ def _by_filmography(conn: psycopg.Connection, ids: Sequence[UUID]) -> list[Seque
 class IndexSpec:
     """How an index is fed: its own table, the tables its documents embed, its journal kind."""
 
-    name: str
+    index: str
     table: str
     journal_kind: str
     related: tuple[str, ...]
-    build: Callable[[psycopg.Connection, Sequence[UUID]], Documents]
+    build: Callable[[psycopg.Connection, Sequence[UUID]], load.Documents]
     # Splits a page of ids into groups small enough to build at once.
     split: Callable[[psycopg.Connection, Sequence[UUID]], list[Sequence[UUID]]] = _whole
 
@@ -115,7 +113,7 @@ SPECS = {
 class RunReport:
     """What a run did; logged by the DAG task and returned to tests and the benchmark."""
 
-    index: str
+    index_name: str
     created: bool = False
     resynced: bool = False
     rows_read: dict[str, int] = field(default_factory=dict)
@@ -129,7 +127,7 @@ class RunReport:
     def summary(self) -> str:
         read = ", ".join(f"{table} {n}" for table, n in self.rows_read.items() if n) or "nothing"
         return (
-            f"{self.index}: read {read}; written {self.counts.written}, deleted {self.counts.deleted},"
+            f"{self.index_name}: read {read}; written {self.counts.written}, deleted {self.counts.deleted},"
             f" unchanged {self.counts.unchanged}"
             + (" (index created)" if self.created else "")
             + (" (resynced)" if self.resynced else "")
@@ -190,17 +188,15 @@ class IndexRun:
         conn: psycopg.Connection,
         es: Elasticsearch,
         cache: redis.Redis | None,
-        name: str,
+        index: str,
         prefix: str = "",
         batch_size: int = 1000,
-        journal_retention_seconds: int = JOURNAL_RETENTION_SECONDS,
     ) -> None:
         self.conn, self.es, self.cache = conn, es, cache
-        self.name, self.prefix, self.batch_size = name, prefix, batch_size
-        self.journal_retention_seconds = journal_retention_seconds
-        self.spec = SPECS[name]
-        self.index = es_mappings.index_name(name, prefix)
-        self.report = RunReport(index=self.index)
+        self.index, self.prefix, self.batch_size = index, prefix, batch_size
+        self.spec = SPECS[index]
+        self.index_name = es_mappings.index_name(index, prefix)
+        self.report = RunReport(index_name=self.index_name)
         # Set by `start`: the journal's position, how far the tables are read, the index's state.
         self.position: journal.JournalPosition
         self.bound: datetime
@@ -231,16 +227,17 @@ class IndexRun:
         self.position = journal.position(self.conn)
         self.bound = extract.safe_bound(self.conn)
         self.last_save = time.monotonic()
-        if not load.index_exists(self.es, self.index) and self._create_index():
+        if not load.index_exists(self.es, self.index_name) and self._create_index():
             return
-        stored = state.read(self.es, self.index)
+        stored = state.read(self.es, self.index_name)
         if (
             stored is None
             or stored.origin != self.position.origin
             or stored.journal_xmax < self.position.pruned_below
         ):
             log.info(
-                "%s: no usable state (restored, foreign or too old): resyncing the whole index", self.index
+                "%s: no usable state (restored, foreign or too old): resyncing the whole index",
+                self.index_name,
             )
             self.state = self._initial_state()
             self.state.sweep_pending = True
@@ -254,7 +251,7 @@ class IndexRun:
         fresh = self._initial_state()
         fresh.fresh = True
         meta = {state.META_KEY: fresh.to_meta()}
-        self.report.created = load.create_index(self.es, self.name, self.index, meta, loading=True)
+        self.report.created = load.create_index(self.es, self.index, self.index_name, meta)
         if self.report.created:
             self.state, self.written_meta = fresh, fresh.to_meta()
         return self.report.created
@@ -282,11 +279,11 @@ class IndexRun:
                 self.state.watermarks[table] = mark
                 self._save(throttled=True)
         if self.state.fresh:
-            load.finish_loading(self.es, self.name, self.index)
+            load.finish_loading(self.es, self.index, self.index_name)
             self.state.fresh = False
             self._save()
 
-    def _own_pages(self) -> Iterator[tuple[int, Documents, state.Watermark | None]]:
+    def _own_pages(self) -> Iterator[tuple[int, load.Documents, state.Watermark | None]]:
         table = self.spec.table
         watermark = self.state.watermark(table)
         for ids, mark in extract.changed_pages(self.conn, table, watermark, self.bound, self.batch_size):
@@ -332,8 +329,8 @@ class IndexRun:
         """After a resync: documents whose row is gone (or became a placeholder) go."""
         if not self.state.sweep_pending:
             return
-        load.refresh(self.es, self.index)
-        for ids in load.scan_ids(self.es, self.index, self.batch_size):
+        load.refresh(self.es, self.index_name)
+        for ids in load.scan_ids(self.es, self.index_name, self.batch_size):
             self._count(f"{self.spec.table} swept", len(ids))
             self._load_ids(ids)
         self.state.sweep_pending = False
@@ -347,10 +344,10 @@ class IndexRun:
         try:
             self._save()
             if self.cache is not None:
-                load.refresh(self.es, self.index)
-                self.cache.incr(es_mappings.generation_key(self.name, self.prefix))
+                load.refresh(self.es, self.index_name)
+                self.cache.incr(es_mappings.generation_key(self.index, self.prefix))
         except Exception as error:  # the original failure is the one to raise
-            log.warning("%s: could not record the changes of a failed run: %s", self.index, error)
+            log.warning("%s: could not record the changes of a failed run: %s", self.index_name, error)
 
     def bump_generation(self) -> None:
         """Tell the API its cached answers are stale, once this run's documents are searchable:
@@ -358,11 +355,11 @@ class IndexRun:
         under the new generation for the whole TTL."""
         if not self.state.bump_pending:
             return
-        load.refresh(self.es, self.index)
+        load.refresh(self.es, self.index_name)
         if self.cache is None:
             return
         try:
-            self.report.generation = int(self.cache.incr(es_mappings.generation_key(self.name, self.prefix)))
+            self.report.generation = int(self.cache.incr(es_mappings.generation_key(self.index, self.prefix)))
         except redis.RedisError:
             self._save()  # with `bump_pending`, so the retry bumps once Redis is back
             raise
@@ -377,7 +374,7 @@ class IndexRun:
             self._save()
         # Journal entries older than the retention go; an index that has not run for that long finds
         # its position pruned at its next start and resyncs.
-        journal.prune(self.conn, self.journal_retention_seconds)
+        journal.prune(self.conn, JOURNAL_RETENTION_SECONDS)
         log.info("%s", self.report.summary())
 
     def _save(self, throttled: bool = False) -> None:
@@ -388,13 +385,13 @@ class IndexRun:
             return
         meta = self.state.to_meta()
         if meta != self.written_meta:
-            state.write(self.es, self.index, self.state)
+            state.write(self.es, self.index_name, self.state)
             self.written_meta = meta
         self.last_save = time.monotonic()
 
-    def _load_documents(self, documents: Documents) -> None:
+    def _load_documents(self, documents: load.Documents) -> None:
         counts = load.write(
-            self.es, self.index, documents, plain_index=self.state.fresh, chunk_size=self.batch_size
+            self.es, self.index_name, documents, plain_index=self.state.fresh, chunk_size=self.batch_size
         )
         self.report.counts.add(counts)
         if counts.changed:
@@ -413,14 +410,14 @@ def run_index(
     conn: psycopg.Connection,
     es: Elasticsearch,
     cache: redis.Redis | None,
-    name: str,
+    index: str,
     prefix: str = "",
     batch_size: int = 1000,
-    journal_retention_seconds: int = JOURNAL_RETENTION_SECONDS,
 ) -> RunReport:
-    """Bring index `name` (with `prefix`) to Postgres's current state; see the module docstring.
+    """Bring `index` (its physical name carries `prefix`) to Postgres's current state; see the
+    module docstring.
 
     `conn` must be an autocommit connection (see `extract.prepare`). `cache` receives the
     generation bump; None skips it (benchmarks).
     """
-    return IndexRun(conn, es, cache, name, prefix, batch_size, journal_retention_seconds).run()
+    return IndexRun(conn, es, cache, index, prefix, batch_size).run()

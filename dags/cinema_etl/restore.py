@@ -27,7 +27,7 @@ SNAPSHOT_DIR = ROOT / "restore" / "elasticsearch"
 REPOSITORY = "cinema_restore"
 REPOSITORY_LOCATION = "elasticsearch"
 SNAPSHOT = "catalogue"
-# Index names inside the snapshot; restored as `<prefix><name>`.
+# The prefix of the index names inside the snapshot; an index is restored as `<prefix><index>`.
 SNAPSHOT_PREFIX = "snapshot_"
 CATALOGUE_TABLES = ("film_work", "genre", "person", "genre_film_work", "person_film_work")
 
@@ -67,17 +67,17 @@ def _libpq_env(dsn: str) -> dict[str, str]:
     return env
 
 
-def restore_postgres(dsn: str, dump: Path = CATALOGUE_DUMP, pg_restore: str | None = None) -> Outcome:
+def restore_postgres(dsn: str) -> Outcome:
     """Restore the catalogue dump into `dsn` when the catalogue is absent or has no rows."""
     before = catalogue_rows(dsn)
     if before is not None and any(before.values()):
         return Outcome(
             False, f"the catalogue already holds data ({before['film_work']} films): left untouched"
         )
-    if not dump.is_file():
-        raise FileNotFoundError(f"no catalogue backup at {dump}")
+    if not CATALOGUE_DUMP.is_file():
+        raise FileNotFoundError(f"no catalogue backup at {CATALOGUE_DUMP}")
     command = [
-        pg_restore or os.environ.get("PG_RESTORE", "pg_restore"),
+        os.environ.get("PG_RESTORE", "pg_restore"),
         "--no-owner",
         "--no-privileges",
         "--exit-on-error",
@@ -86,8 +86,8 @@ def restore_postgres(dsn: str, dump: Path = CATALOGUE_DUMP, pg_restore: str | No
     if before is not None:
         # The schema exists but is empty: load the rows into it and keep what is there (triggers).
         command.append("--data-only")
-    command += ["--dbname", str(conninfo_to_dict(dsn).get("dbname") or ""), str(dump)]
-    log.info("restoring %s: %s", dump.name, " ".join(command))
+    command += ["--dbname", str(conninfo_to_dict(dsn).get("dbname") or ""), str(CATALOGUE_DUMP)]
+    log.info("restoring %s: %s", CATALOGUE_DUMP.name, " ".join(command))
     result = subprocess.run(command, env=_libpq_env(dsn), capture_output=True, text=True, check=False)
     if result.returncode != 0:
         raise RuntimeError(f"pg_restore failed ({result.returncode}): {result.stderr.strip()[-2000:]}")
@@ -104,25 +104,25 @@ def register_repository(es: Elasticsearch) -> None:
     )
 
 
-def restore_elasticsearch(es: Elasticsearch, prefix: str = "", snapshot_dir: Path = SNAPSHOT_DIR) -> Outcome:
+def restore_elasticsearch(es: Elasticsearch, prefix: str = "") -> Outcome:
     """Restore every missing index from the committed snapshot; indices that exist are left alone."""
     missing = [
-        name
-        for name in es_mappings.INDICES
-        if not es.indices.exists(index=es_mappings.index_name(name, prefix))
+        index
+        for index in es_mappings.INDICES
+        if not es.indices.exists(index=es_mappings.index_name(index, prefix))
     ]
     if not missing:
         return Outcome(False, "all indices exist: left untouched")
-    if not (snapshot_dir / "index.latest").is_file():
-        raise FileNotFoundError(f"no snapshot repository in {snapshot_dir}")
+    if not (SNAPSHOT_DIR / "index.latest").is_file():
+        raise FileNotFoundError(f"no snapshot repository in {SNAPSHOT_DIR}")
     register_repository(es)
-    names = ",".join(f"{SNAPSHOT_PREFIX}{name}" for name in missing)
-    log.info("restoring %s from snapshot %s/%s", names, REPOSITORY, SNAPSHOT)
+    snapshot_index_names = ",".join(es_mappings.index_name(index, SNAPSHOT_PREFIX) for index in missing)
+    log.info("restoring %s from snapshot %s/%s", snapshot_index_names, REPOSITORY, SNAPSHOT)
     try:
         es.snapshot.restore(
             repository=REPOSITORY,
             snapshot=SNAPSHOT,
-            indices=names,
+            indices=snapshot_index_names,
             rename_pattern=f"{SNAPSHOT_PREFIX}(.+)",
             rename_replacement=f"{prefix}$1",
             include_global_state=False,
@@ -135,7 +135,7 @@ def restore_elasticsearch(es: Elasticsearch, prefix: str = "", snapshot_dir: Pat
             return Outcome(False, f"an index appeared while restoring: {error}")
         raise
     es.cluster.health(
-        index=",".join(es_mappings.index_name(n, prefix) for n in missing), wait_for_status="yellow"
+        index=",".join(es_mappings.index_name(index, prefix) for index in missing), wait_for_status="yellow"
     )
-    counts = {name: es.count(index=es_mappings.index_name(name, prefix))["count"] for name in missing}
-    return Outcome(True, "restored " + ", ".join(f"{name} {n}" for name, n in counts.items()))
+    counts = {index: es.count(index=es_mappings.index_name(index, prefix))["count"] for index in missing}
+    return Outcome(True, "restored " + ", ".join(f"{index} {n}" for index, n in counts.items()))

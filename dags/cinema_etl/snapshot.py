@@ -27,41 +27,39 @@ log = logging.getLogger("cinema_etl.snapshot")
 BUILD_REPOSITORY = "cinema_snapshot_build"
 
 
-def build(
-    admin_dsn: str, es: Elasticsearch, work_dir: Path, target: Path = restore.SNAPSHOT_DIR
-) -> dict[str, int]:
+def build(admin_dsn: str, es: Elasticsearch, work_dir: Path) -> dict[str, int]:
     scratch_db = "es_snapshot_build"
     scratch_dsn = make_conninfo(admin_dsn, dbname=scratch_db)
-    names = [es_mappings.index_name(n, restore.SNAPSHOT_PREFIX) for n in es_mappings.INDICES]
+    index_names = [es_mappings.index_name(index, restore.SNAPSHOT_PREFIX) for index in es_mappings.INDICES]
     repo_dir = work_dir / f"build-{int(time.time())}"
     with psycopg.connect(admin_dsn, autocommit=True) as admin:
         admin.execute(sql.SQL("DROP DATABASE IF EXISTS {}").format(sql.Identifier(scratch_db)))
         admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(scratch_db)))
     try:
         log.info("%s", restore.restore_postgres(scratch_dsn).reason)
-        es.indices.delete(index=",".join(names), ignore_unavailable=True)
+        es.indices.delete(index=",".join(index_names), ignore_unavailable=True)
         with extract.connect(scratch_dsn) as conn:
-            for name in es_mappings.INDICES:
-                pipeline.run_index(conn, es, None, name, restore.SNAPSHOT_PREFIX)
-        es.indices.refresh(index=",".join(names))
-        counts = {name: es.count(index=name)["count"] for name in names}
+            for index in es_mappings.INDICES:
+                pipeline.run_index(conn, es, None, index, restore.SNAPSHOT_PREFIX)
+        es.indices.refresh(index=",".join(index_names))
+        counts = {index_name: es.count(index=index_name)["count"] for index_name in index_names}
         es.snapshot.create_repository(
             name=BUILD_REPOSITORY, repository={"type": "fs", "settings": {"location": str(repo_dir)}}
         )
         es.snapshot.create(
             repository=BUILD_REPOSITORY,
             snapshot=restore.SNAPSHOT,
-            indices=",".join(names),
+            indices=",".join(index_names),
             include_global_state=False,
             wait_for_completion=True,
         )
         es.snapshot.delete_repository(name=BUILD_REPOSITORY)
-        shutil.rmtree(target, ignore_errors=True)
-        shutil.copytree(repo_dir, target)
-        log.info("wrote %s: %s", target, counts)
+        shutil.rmtree(restore.SNAPSHOT_DIR, ignore_errors=True)
+        shutil.copytree(repo_dir, restore.SNAPSHOT_DIR)
+        log.info("wrote %s: %s", restore.SNAPSHOT_DIR, counts)
         return counts
     finally:
-        es.indices.delete(index=",".join(names), ignore_unavailable=True)
+        es.indices.delete(index=",".join(index_names), ignore_unavailable=True)
         with psycopg.connect(admin_dsn, autocommit=True) as admin:
             admin.execute(
                 sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(scratch_db))

@@ -64,20 +64,20 @@ class IndexState:
             origin=meta.get("origin"),
             journal_xmax=int(meta.get("journal_xmax", 0)),
             journal_xip=[int(x) for x in meta.get("journal_xip", [])],
-            watermarks={name: Watermark(**mark) for name, mark in meta.get("watermarks", {}).items()},
+            watermarks={table: Watermark(**mark) for table, mark in meta.get("watermarks", {}).items()},
             fresh=bool(meta.get("fresh", False)),
             sweep_pending=bool(meta.get("sweep_pending", False)),
             bump_pending=bool(meta.get("bump_pending", False)),
         )
 
 
-def read(es: Elasticsearch, index: str) -> IndexState | None:
+def read(es: Elasticsearch, index_name: str) -> IndexState | None:
     """The stored state, or None when the index has none (made by hand, or an older format)."""
-    mapping = es.indices.get_mapping(index=index)
+    mapping = es.indices.get_mapping(index=index_name)
     meta = next(iter(mapping.body.values()))["mappings"].get("_meta", {})
     return IndexState.from_meta(meta.get(META_KEY))
 
 
-def write(es: Elasticsearch, index: str, state: IndexState) -> None:
+def write(es: Elasticsearch, index_name: str, state: IndexState) -> None:
     """Store the state; call only after the documents it covers were acknowledged."""
-    es.indices.put_mapping(index=index, meta={META_KEY: state.to_meta()})
+    es.indices.put_mapping(index=index_name, meta={META_KEY: state.to_meta()})

@@ -44,20 +44,20 @@ class EtlTarget:
     def connect(self) -> psycopg.Connection:
         return extract.connect(self.dsn)
 
-    def index(self, name: str) -> str:
-        return es_mappings.index_name(name, self.prefix)
+    def index_name(self, index: str) -> str:
+        return es_mappings.index_name(index, self.prefix)
 
-    def run(self, name: str, **kwargs) -> pipeline.RunReport:
+    def run(self, index: str, **kwargs) -> pipeline.RunReport:
         with self.connect() as conn:
-            return pipeline.run_index(conn, self.es, self.cache, name, self.prefix, **kwargs)
+            return pipeline.run_index(conn, self.es, self.cache, index, self.prefix, **kwargs)
 
     def run_all(self, **kwargs) -> dict[str, pipeline.RunReport]:
-        reports = {name: self.run(name, **kwargs) for name in es_mappings.INDICES}
-        self.es.indices.refresh(index=",".join(self.index(n) for n in es_mappings.INDICES))
+        reports = {index: self.run(index, **kwargs) for index in es_mappings.INDICES}
+        self.es.indices.refresh(index=",".join(self.index_name(index) for index in es_mappings.INDICES))
         return reports
 
-    def generation(self, name: str) -> int:
-        value = self.cache.get(es_mappings.generation_key(name, self.prefix))
+    def generation(self, index: str) -> int:
+        value = self.cache.get(es_mappings.generation_key(index, self.prefix))
         return int(value) if value is not None else 0
 
 
@@ -88,10 +88,10 @@ def index_prefix(es, cache) -> Iterator[str]:
     prefix = f"test_etl_{uuid.uuid4().hex[:10]}_"
     yield prefix
     es.indices.delete(
-        index=",".join(es_mappings.index_name(n, prefix) for n in es_mappings.INDICES),
+        index=",".join(es_mappings.index_name(index, prefix) for index in es_mappings.INDICES),
         ignore_unavailable=True,
     )
-    cache.delete(*(es_mappings.generation_key(n, prefix) for n in es_mappings.INDICES))
+    cache.delete(*(es_mappings.generation_key(index, prefix) for index in es_mappings.INDICES))
 
 
 @pytest.fixture

@@ -20,7 +20,7 @@ def _text(value: str | None) -> str | None:
 
 
 def expected_documents(dsn: str) -> dict[str, dict[str, dict[str, Any]]]:
-    """{index name: {id: document}} for movies, genres and persons."""
+    """{index: {id: document}} for movies, genres and persons."""
     with psycopg.connect(dsn) as conn:
         conn.execute("SET TIME ZONE 'UTC'")
         films = conn.execute(
@@ -117,17 +117,17 @@ def expected_documents(dsn: str) -> dict[str, dict[str, dict[str, Any]]]:
     return {"movies": movies, "genres": genre_docs, "persons": person_docs}
 
 
-def indexed_documents(es: Elasticsearch, index: str) -> dict[str, dict[str, Any]]:
-    """Every document of `index` by id (search_after paging; the index must be refreshed)."""
+def indexed_documents(es: Elasticsearch, index_name: str) -> dict[str, dict[str, Any]]:
+    """Every document of `index_name` by id (search_after paging; the index must be refreshed)."""
     documents: dict[str, dict[str, Any]] = {}
     after = None
     while True:
         response = es.search(
-            index=index, size=1000, sort=[{"id": "asc"}], search_after=after, track_total_hits=False
+            index=index_name, size=1000, sort=[{"id": "asc"}], search_after=after, track_total_hits=False
         )
         hits = response["hits"]["hits"]
         for hit in hits:
-            assert hit["_id"] not in documents, f"duplicate document {hit['_id']} in {index}"
+            assert hit["_id"] not in documents, f"duplicate document {hit['_id']} in {index_name}"
             documents[hit["_id"]] = hit["_source"]
         if len(hits) < 1000:
             return documents
@@ -137,15 +137,15 @@ def indexed_documents(es: Elasticsearch, index: str) -> dict[str, dict[str, Any]
 def assert_indices_match(target, dsn: str | None = None) -> dict[str, dict[str, dict[str, Any]]]:
     """Every index equals Postgres exactly: same ids, every document equal field by field."""
     expected = expected_documents(dsn or target.dsn)
-    for name, documents in expected.items():
-        actual = indexed_documents(target.es, target.index(name))
-        assert target.es.count(index=target.index(name))["count"] == len(documents), name
+    for index, documents in expected.items():
+        actual = indexed_documents(target.es, target.index_name(index))
+        assert target.es.count(index=target.index_name(index))["count"] == len(documents), index
         missing = sorted(set(documents) - set(actual))
         extra = sorted(set(actual) - set(documents))
-        assert not missing and not extra, f"{name}: missing {missing[:5]}, extra {extra[:5]}"
+        assert not missing and not extra, f"{index}: missing {missing[:5]}, extra {extra[:5]}"
         differing = [doc_id for doc_id, doc in documents.items() if actual[doc_id] != doc]
         assert not differing, (
-            f"{name}: {len(differing)} documents differ, e.g. {differing[0]}:\n"
+            f"{index}: {len(differing)} documents differ, e.g. {differing[0]}:\n"
             f"expected {documents[differing[0]]}\nindexed  {actual[differing[0]]}"
         )
     return expected

@@ -15,8 +15,8 @@ class Crash(RuntimeError):
     """The fault injected in place of the bulk load, after a batch was extracted and built."""
 
 
-def crash_instead_of_loading(es, index, documents, **kwargs):
-    raise Crash(f"{index}: stopping after extracting {len(documents)} documents")
+def crash_instead_of_loading(es, index_name, documents, **kwargs):
+    raise Crash(f"{index_name}: stopping after extracting {len(documents)} documents")
 
 
 def test_crash_before_loading_keeps_the_watermark_and_the_rerun_converges(target, monkeypatch):
@@ -30,19 +30,21 @@ def test_crash_before_loading_keeps_the_watermark_and_the_rerun_converges(target
             "DELETE FROM content.genre_film_work WHERE id = (SELECT id FROM content.genre_film_work"
             " ORDER BY id LIMIT 1)"
         )
-    before = {name: state.read(target.es, target.index(name)) for name in ("movies", "genres", "persons")}
+    before = {
+        index: state.read(target.es, target.index_name(index)) for index in ("movies", "genres", "persons")
+    }
 
     with monkeypatch.context() as patch:
         patch.setattr(load, "write", crash_instead_of_loading)
-        for name in ("movies", "genres", "persons"):
+        for index in ("movies", "genres", "persons"):
             with pytest.raises(Crash):
-                target.run(name)
-            assert state.read(target.es, target.index(name)) == before[name], name
+                target.run(index)
+            assert state.read(target.es, target.index_name(index)) == before[index], index
 
     reports = target.run_all()
     assert reports["movies"].rows_read["film_work"] == 50
     assert_indices_match(target)  # also asserts no duplicate ids and equal counts
-    after = state.read(target.es, target.index("movies"))
+    after = state.read(target.es, target.index_name("movies"))
     assert after.watermark("film_work").key() > before["movies"].watermark("film_work").key()
 
 

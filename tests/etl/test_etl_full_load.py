@@ -27,7 +27,7 @@ def test_full_load_matches_postgres(target):
 
 def test_placeholders_are_cleaned(target):
     target.run_all()
-    movies = indexed_documents(target.es, target.index("movies"))
+    movies = indexed_documents(target.es, target.index_name("movies"))
     with psycopg.connect(target.dsn) as conn:
         placeholder_descriptions = [
             str(row[0])
@@ -54,7 +54,7 @@ def test_placeholders_are_cleaned(target):
     for doc in movies.values():
         for field in ("directors_names", "actors_names", "writers_names"):
             assert "N/A" not in doc[field] and "" not in doc[field]
-    assert not target.es.exists(index=target.index("persons"), id=na_person)
+    assert not target.es.exists(index=target.index_name("persons"), id=na_person)
 
 
 def test_sampled_film_matches_postgres_field_by_field(target):
@@ -81,7 +81,7 @@ def test_sampled_film_matches_postgres_field_by_field(target):
             " JOIN content.person_film_work l ON l.person_id = p.id WHERE l.film_work_id = %s",
             (film_id,),
         ).fetchall()
-    doc = target.es.get(index=target.index("movies"), id=film_id)["_source"]
+    doc = target.es.get(index=target.index_name("movies"), id=film_id)["_source"]
     assert doc["title"] == title
     assert doc["imdb_rating"] == rating
     assert set(doc["genres"]) == genres
@@ -92,7 +92,7 @@ def test_sampled_film_matches_postgres_field_by_field(target):
             pid for pid, name, r in people if r == role and name != "N/A"
         )
     person_id, _, role = next(p for p in people if p[1] != "N/A")
-    person = target.es.get(index=target.index("persons"), id=person_id)["_source"]
+    person = target.es.get(index=target.index_name("persons"), id=person_id)["_source"]
     entry = next(f for f in person["films"] if f["id"] == film_id)
     assert role in entry["roles"]
     assert entry["title"] == title and entry["imdb_rating"] == rating

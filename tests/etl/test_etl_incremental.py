@@ -99,13 +99,13 @@ def _mutate(dsn: str) -> dict[str, str]:
 
 def test_changes_converge_in_one_run_and_an_idle_run_writes_nothing(target):
     target.run_all(batch_size=200)  # small pages: the 500 same-stamp films span several
-    generations = {name: target.generation(name) for name in ("movies", "genres", "persons")}
+    generations = {index: target.generation(index) for index in ("movies", "genres", "persons")}
     changed = _mutate(target.dsn)
 
     reports = target.run_all(batch_size=200)
 
     expected = assert_indices_match(target)
-    movies = indexed_documents(target.es, target.index("movies"))
+    movies = indexed_documents(target.es, target.index_name("movies"))
     assert movies[changed["film"]]["title"] == "Retitled Film"
     renamed_in = [
         d
@@ -119,18 +119,18 @@ def test_changes_converge_in_one_run_and_an_idle_run_writes_nothing(target):
     assert changed["new_genre"] in movies[changed["link_film"]]["genre_ids"]
     assert changed["unlinked_genre"] not in movies[changed["unlinked_film"]]["genre_ids"]
     assert changed["deleted_film"] not in movies
-    assert changed["deleted_person"] not in indexed_documents(target.es, target.index("persons"))
+    assert changed["deleted_person"] not in indexed_documents(target.es, target.index_name("persons"))
     assert all(changed["deleted_person"] not in [p["id"] for p in d["actors"]] for d in movies.values())
     assert len(movies) == len(expected["movies"]) == 999 - 1 + 500
-    for name, report in reports.items():
-        assert report.changed, name
-        assert target.generation(name) == generations[name] + 1, name
+    for index, report in reports.items():
+        assert report.changed, index
+        assert target.generation(index) == generations[index] + 1, index
 
     idle = target.run_all(batch_size=200)
-    for name, report in idle.items():
-        assert report.rows_read == {}, (name, report.rows_read)
-        assert report.counts.changed == 0 and report.counts.unchanged == 0, name
-        assert target.generation(name) == generations[name] + 1, name
+    for index, report in idle.items():
+        assert report.rows_read == {}, (index, report.rows_read)
+        assert report.counts.changed == 0 and report.counts.unchanged == 0, index
+        assert target.generation(index) == generations[index] + 1, index
     assert_indices_match(target)
 
 
@@ -147,12 +147,12 @@ def test_a_long_transaction_that_commits_late_is_not_skipped(target):
         a.execute(LINK_GENRE, (genre, films[0]))  # A: journalled first, still open
         b.execute(LINK_GENRE, (genre, films[1]))  # B: journalled later, committed now
         target.run_all()
-        movies = indexed_documents(target.es, target.index("movies"))
+        movies = indexed_documents(target.es, target.index_name("movies"))
         assert genre in movies[films[1]]["genre_ids"]
         assert genre not in movies[films[0]]["genre_ids"]
         a.commit()
     target.run_all()
-    assert genre in indexed_documents(target.es, target.index("movies"))[films[0]]["genre_ids"]
+    assert genre in indexed_documents(target.es, target.index_name("movies"))[films[0]]["genre_ids"]
     assert_indices_match(target)
 
 
@@ -162,7 +162,7 @@ def test_a_bumped_generation_finds_the_run_searchable(target):
     target.run_all()
     # No scheduled refresh falls inside the test: only the run itself can make the edit searchable.
     no_refresh = {"index": {"refresh_interval": "-1"}}
-    target.es.indices.put_settings(index=target.index("movies"), settings=no_refresh)
+    target.es.indices.put_settings(index=target.index_name("movies"), settings=no_refresh)
     with psycopg.connect(target.dsn) as conn:
         film_id = conn.execute("SELECT id::text FROM content.film_work ORDER BY id LIMIT 1").fetchone()[0]
         conn.execute(
@@ -171,5 +171,5 @@ def test_a_bumped_generation_finds_the_run_searchable(target):
         )
     report = target.run("movies")
     assert report.generation is not None
-    hits = target.es.search(index=target.index("movies"), query={"ids": {"values": [film_id]}})
+    hits = target.es.search(index=target.index_name("movies"), query={"ids": {"values": [film_id]}})
     assert [hit["_source"]["title"] for hit in hits["hits"]["hits"]] == ["Searchable at once"]

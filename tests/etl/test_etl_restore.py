@@ -50,7 +50,7 @@ def test_missing_indices_are_restored_from_the_snapshot(es, index_prefix):
 
     assert outcome.restored
     counts = {
-        name: es.count(index=f"{index_prefix}{name}")["count"] for name in ("movies", "genres", "persons")
+        index: es.count(index=f"{index_prefix}{index}")["count"] for index in ("movies", "genres", "persons")
     }
     assert counts == {"movies": 999, "genres": 26, "persons": 4193}
     again = restore.restore_elasticsearch(es, index_prefix)
@@ -87,7 +87,7 @@ def test_etl_converges_after_restoring_the_older_snapshot_or_deleting_an_index(
     assert all(report.resynced for report in reports.values())
     assert_indices_match(target)
 
-    es.indices.delete(index=target.index("movies"))
+    es.indices.delete(index=target.index_name("movies"))
     with psycopg.connect(dsn) as conn:
         conn.execute(
             "UPDATE content.genre SET name = name || ' noir', modified = now()"
