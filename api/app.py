@@ -25,6 +25,7 @@ from api.repositories.redis_link import RedisLink
 from api.routes.films import films
 from api.routes.genres import genres
 from api.routes.health import health
+from api.routes.params import errors_of_every_route
 from api.routes.persons import persons
 from api.services.films import FilmService
 from api.services.genres import GenreService
@@ -78,6 +79,7 @@ def create_app(settings: Settings | None = None) -> Sanic:
     app.ctx.settings = settings
     for blueprint in (films, genres, persons, health):
         app.blueprint(blueprint)
+    errors_of_every_route(app)
     app.add_route(_openapi_schema, "/api/openapi.json", name="openapi_schema")
     app.error_handler.add(ApiError, _api_error)
     app.error_handler.add(SanicException, _sanic_error)

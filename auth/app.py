@@ -14,6 +14,7 @@ from tortoise import Tortoise
 from auth.database import tortoise_config
 from auth.errors import install_error_handlers
 from auth.routes.accounts import accounts
+from auth.routes.openapi_schemas import errors_of_every_route
 from auth.routes.permissions import permissions
 from auth.routes.roles import roles
 from auth.routes.service_info import service_info
@@ -41,6 +42,7 @@ def create_app(settings: Settings, name: str = "auth") -> Sanic:
     app.config.OAS_UI_DEFAULT = "swagger"
     app.config.OAS_UI_REDOC = False
     app.config.FALLBACK_ERROR_FORMAT = "json"
+    app.config.REQUEST_MAX_SIZE = settings.max_body_bytes
     app.ext.openapi.describe("Cinema auth service", version="1.0.0")
     app.ext.openapi.add_security_scheme("bearer", "http", scheme="bearer", bearer_format="JWT")
 
@@ -50,6 +52,7 @@ def create_app(settings: Settings, name: str = "auth") -> Sanic:
 
     for blueprint in (service_info, accounts, sessions, roles, permissions):
         app.blueprint(blueprint)
+    errors_of_every_route(app)
     install_error_handlers(app)
 
     @app.before_server_start

@@ -14,6 +14,8 @@ from tortoise.exceptions import DBConnectionError, OperationalError
 log = logging.getLogger("auth")
 
 _DATABASE_GONE = (OperatorInterventionError, PostgresConnectionError)
+# Codes of the errors Sanic raises itself: unknown paths, wrong methods, requests too large to read.
+_SANIC_CODES = {400: "bad_request", 404: "not_found", 405: "method_not_allowed", 413: "request_too_large"}
 
 
 class AuthError(Exception):
@@ -121,7 +123,7 @@ def install_error_handlers(app: Sanic) -> None:
     async def _sanic_error(request: Request, error: SanicException) -> HTTPResponse:
         status = error.status_code or 500
         detail = str(error) if status < 500 else "internal error"
-        code = {400: "bad_request", 404: "not_found", 405: "method_not_allowed"}.get(status, "error")
+        code = _SANIC_CODES.get(status, "error")
         return json({"code": code, "detail": detail}, status=status, headers=getattr(error, "headers", None))
 
     @app.exception(Exception)

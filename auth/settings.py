@@ -18,6 +18,8 @@ class Settings(BaseSettings):
 
     host: str = "127.0.0.1"
     port: int = 8001
+    # Every body this service reads is a small JSON object; Sanic would buffer up to 100 MB.
+    max_body_bytes: int = Field(default=64 * 1024, gt=0)
 
     database_url: str = "postgres://cinema@127.0.0.1:5432/auth"
     database_pool_size: int = 10

@@ -5,6 +5,9 @@ sanic-ext rebuilds a model's schema field by field and loses on the way what it 
 the documents contradicted the answers. Pydantic's schema is exact and only needs OpenAPI 3.0's
 spelling: `nullable` instead of a null type, definitions inlined instead of `$defs`, `enum`
 instead of `const`.
+
+`document_on_every_operation` adds one answer to every operation of an app, for the answers Sanic
+gives itself before any route runs (a request too large to read).
 """
 
 from __future__ import annotations
@@ -12,6 +15,9 @@ from __future__ import annotations
 from typing import Any
 
 from pydantic import BaseModel, TypeAdapter
+from sanic import Sanic
+from sanic_ext.extensions.openapi.builders import OperationStore
+from sanic_ext.extensions.openapi.definitions import Response
 from sanic_ext.extensions.openapi.types import Schema
 
 JSON = "application/json"
@@ -21,7 +27,7 @@ class RawSchema(Schema):
     """A ready OpenAPI schema where sanic-ext wants its own `Schema` (parameters)."""
 
     def __init__(self, schema: dict[str, Any]) -> None:
-        super().__init__()
+        super().__init__()  # type: ignore[no-untyped-call]  # sanic-ext leaves Definition.__init__ unannotated
         self._schema = schema
 
     def serialize(self) -> dict[str, Any]:
@@ -44,6 +50,22 @@ def json_content(annotation: Any) -> dict[str, Any]:
 def field_schema(model: type[BaseModel], name: str) -> RawSchema:
     """One field of a model, with its constraints (bounds, allowed values, format)."""
     return RawSchema(openapi_schema(model)["properties"][name])
+
+
+def document_on_every_operation(
+    app: Sanic[Any, Any], status: int, content: dict[str, Any], description: str
+) -> None:
+    """Document an answer on the operation of every route `app` has (call it after the blueprints).
+
+    An operation that documents no answer of its own stands in the document with sanic-ext's
+    implied `default` ("OK"), which any first answer added replaces; it is kept.
+    """
+    store = OperationStore()  # type: ignore[no-untyped-call]  # sanic-ext leaves its __init__ unannotated
+    for handler in {route.handler for route in app.router.routes}:
+        operation = store[handler]
+        if not operation.responses:
+            operation.responses["default"] = Response(status="default", description="OK")
+        operation.response(status, content, description)
 
 
 def _openapi_30(node: Any, definitions: dict[str, Any]) -> Any:

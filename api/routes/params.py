@@ -5,27 +5,39 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from sanic import Request
+from sanic import Request, Sanic
 from sanic_ext import openapi, validate
 
 from api.models.query import ALIASES, PageQuery, parse_query
 from api.routes.schemas import ErrorBody
-from openapi30 import RawSchema, field_schema, json_content
+from openapi30 import RawSchema, document_on_every_operation, field_schema, json_content
 
 Handler = TypeVar("Handler", bound=Callable[..., Any])
+
+
+REASONS = {404: "no such id", 422: "invalid parameter", 503: "Elasticsearch unavailable, nothing cached"}
 
 
 def errors(*statuses: int) -> Callable[[Handler], Handler]:
     """Document the error answers a route gives (JSON `ErrorBody`): 422 bad input, 404 unknown id,
     503 Elasticsearch down with nothing cached."""
-    reasons = {404: "no such id", 422: "invalid parameter", 503: "Elasticsearch unavailable, nothing cached"}
 
     def decorate(handler: Handler) -> Handler:
         for status in statuses:
-            handler = openapi.response(status, json_content(ErrorBody), reasons[status])(handler)
+            handler = openapi.response(status, json_content(ErrorBody), REASONS[status])(handler)
         return handler
 
     return decorate
+
+
+def errors_of_every_route(app: Sanic) -> None:
+    """Document on every operation the answer Sanic gives before any route runs: 413 when the
+    request line and headers (a long query string counts) or the body exceed its limits."""
+    reason = (
+        f"request line and headers over {app.config.REQUEST_MAX_HEADER_SIZE} bytes, "
+        f"or a body over {app.config.REQUEST_MAX_SIZE} bytes"
+    )
+    document_on_every_operation(app, 413, json_content(ErrorBody), reason)
 
 
 def query_params(model: type[PageQuery]) -> Callable[[Handler], Handler]:

@@ -5,10 +5,17 @@ The pytest plugin would make one test per operation; one loop here keeps the cou
 (the issue asks for at least 1,000 requests each) and lets one operation's failure not hide the
 others'. Shrinking is left out: a failure is reported with the request that caused it, and a
 minimal example is not worth minutes of replays against a live service.
+
+Each batch (an operation, a mode, with or without known ids) runs under its own hypothesis seed,
+derived from the run's seed and the batch's label: the same run seed generates the same requests
+again, batch by batch, and a batch added or changed leaves the others' requests as they were.
 """
 
 from __future__ import annotations
 
+import hashlib
+import os
+import secrets
 import sys
 from collections import Counter
 from collections.abc import Callable
@@ -16,6 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import hypothesis
 import requests
 import schemathesis
 from hypothesis import HealthCheck, Phase, given, settings
@@ -35,21 +43,44 @@ ROOT = Path(__file__).resolve().parents[2]
 CHECKS = [not_a_server_error, response_schema_conformance, status_code_conformance, content_type_conformance]
 START_TIMEOUT = 180  # ready, not just started: Elasticsearch may be restarting after a fault test
 
+SEED_VARIABLE = "GENERATED_INPUT_SEED"
+
 Headers = Callable[[Any], dict[str, str]]
+
+
+def run_seed() -> int:
+    """The run's seed: GENERATED_INPUT_SEED when set (to replay a run), else a fresh random one."""
+    value = os.environ.get(SEED_VARIABLE, "").strip()
+    if not value:
+        return secrets.randbits(32)
+    try:
+        return int(value)
+    except ValueError:
+        raise ValueError(f"{SEED_VARIABLE} must be an integer, not {value!r}") from None
+
+
+def batch_seed(seed: int, label: str) -> int:
+    """One batch's hypothesis seed: stable for a run seed and a label, independent of the others."""
+    return int.from_bytes(hashlib.sha256(f"{seed}/{label}".encode()).digest()[:8], "big")
 
 
 @dataclass
 class Tally:
-    """What was sent and what went wrong, for one service."""
+    """What was sent and what went wrong, for one service, under one run seed."""
 
+    seed: int
     requests: int = 0
     statuses: Counter[int] = field(default_factory=Counter)
     per_operation: Counter[str] = field(default_factory=Counter)
     failures: list[str] = field(default_factory=list)
 
+    @property
+    def replay(self) -> str:
+        return f"{SEED_VARIABLE}={self.seed}"
+
     def summary(self) -> str:
         statuses = ", ".join(f"{status}: {count}" for status, count in sorted(self.statuses.items()))
-        return f"{self.requests} generated requests ({statuses})"
+        return f"{self.requests} generated requests ({statuses}); seed {self.seed} (replay: {self.replay})"
 
 
 @dataclass
@@ -66,10 +97,11 @@ def fuzz(
     base_url: str,
     runs_for: Callable[[Any], list[Run]],
     headers_for: Headers,
+    seed: int,
 ) -> Tally:
     """Generate, send and check requests for every operation of the document at `schema_url`."""
     schema = schemathesis.openapi.from_url(schema_url, timeout=30)
-    tally = Tally()
+    tally = Tally(seed)
     session = requests.Session()
     for result in schema.get_all_operations():
         if isinstance(result, Err):  # the document itself is broken there
@@ -97,7 +129,10 @@ def _run(
     tally: Tally,
 ) -> None:
     strategy = operation.as_strategy(generation_mode=run.mode, path_parameters=run.path_parameters)
+    label = f"{operation.label} [{run.mode.value}{' with known ids' if run.path_parameters else ''}]"
+    batch = batch_seed(tally.seed, label)
 
+    @hypothesis.seed(batch)
     @given(case=strategy)
     @settings(
         max_examples=run.examples,
@@ -115,14 +150,13 @@ def _run(
         tally.per_operation[operation.label] += 1
         case.validate_response(response, checks=CHECKS, headers=headers)
 
-    label = f"{operation.label} [{run.mode.value}{' with known ids' if run.path_parameters else ''}]"
     try:
         send()
     except Unsatisfiable:
         # Only a security requirement to break, and the run keeps its Authorization header.
         pass
     except (Exception, BaseExceptionGroup) as error:
-        tally.failures.append(f"{label}:\n{error}")
+        tally.failures.append(f"{label} (hypothesis seed {batch}, {tally.replay}):\n{error}")
 
 
 class ModuleProcess(ServiceProcess):

@@ -3,6 +3,15 @@ with successful runs, as a person would, and leaves a screenshot in test-artifac
 
 Debian's chromium and chromium-driver (installed by `stack.sh run dev`) drive the browser through
 selenium; no browser is ever downloaded.
+
+The UI navigates on its own, from scripts chromedriver does not wait for: the app at `/` asks
+`/ui/config`, gets 401 and replaces itself with `/api/v2/auth/login?next=/`, which answers 307 to
+the login form `/auth/login?next=/`; the form posts `/auth/token`, sets the `_token` cookie and
+replaces itself with `next`. chromedriver checks the frame's loader before and after every element
+lookup or script and fails it with "aborted by navigation" when a new document commits in between.
+So after each of those steps the test first waits, through the URL (chromedriver reads it from the
+browser's history, never from a script, so no navigation aborts it), until the destination
+document is the current one, and only then for the page to finish loading and render its marker.
 """
 
 from __future__ import annotations
@@ -10,8 +19,10 @@ from __future__ import annotations
 import json
 import os
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 from selenium import webdriver
@@ -68,17 +79,56 @@ def browser(tmp_path: Path) -> Iterator[WebDriver]:
         driver.quit()
 
 
-def log_in(driver: WebDriver, password: str) -> None:
-    driver.get(AIRFLOW_URL + "/")
-    wait = WebDriverWait(driver, 60)
-    # An anonymous visitor lands on the simple auth manager's login form.
-    wait.until(expected_conditions.presence_of_element_located((By.NAME, "username"))).send_keys("admin")
-    driver.find_element(By.NAME, "password").send_keys(password)
-    wait.until(expected_conditions.element_to_be_clickable((By.CSS_SELECTOR, "button[type=submit]"))).click()
+@dataclass(frozen=True)
+class Page:
+    """Where a navigation ends: which URL paths are it, and an element only it renders, once loaded."""
+
+    name: str
+    is_at: Callable[[str], bool]
+    marker: str
+
+
+LOGIN_FORM = Page("the login form", lambda path: path == "/auth/login", "input[name=username]")
+# The app's sidebar: rendered by the Airflow UI (not by the auth manager's login form) once it has
+# loaded, which it does only for a logged-in visitor.
+AIRFLOW_APP = Page(
+    "the Airflow app", lambda path: not path.startswith("/auth/"), '[data-testid="nav-sidebar"]'
+)
+
+
+def wait_until_settled(driver: WebDriver, page: Page, timeout: float = 60) -> None:
+    """Wait until the browser shows `page`, loaded and rendered, with no navigation under way."""
+
+    def settled(d: WebDriver) -> bool:
+        # Nothing inside the document is touched before the URL says it is the destination.
+        if not page.is_at(urlsplit(d.current_url).path):
+            return False
+        return d.execute_script("return document.readyState") == "complete" and bool(
+            d.find_elements(By.CSS_SELECTOR, page.marker)
+        )
+
     try:
-        wait.until(lambda d: "/auth/login" not in d.current_url)
+        WebDriverWait(driver, timeout).until(settled)
     except TimeoutException:
-        pytest.fail(f"the login did not get past the form; page says: {page_text(driver)[:500]}")
+        pytest.fail(
+            f"{page.name} did not show up; at {driver.current_url}, page says: {page_text(driver)[:500]}"
+        )
+
+
+def submit_login(driver: WebDriver, password: str) -> None:
+    """As an anonymous visitor: open the UI, get sent to the login form, fill it in and submit it."""
+    driver.get(AIRFLOW_URL + "/")
+    wait_until_settled(driver, LOGIN_FORM)
+    driver.find_element(By.NAME, "username").send_keys("admin")
+    driver.find_element(By.NAME, "password").send_keys(password)
+    WebDriverWait(driver, 30).until(
+        expected_conditions.element_to_be_clickable((By.CSS_SELECTOR, "button[type=submit]"))
+    ).click()
+
+
+def log_in(driver: WebDriver, password: str) -> None:
+    submit_login(driver, password)
+    wait_until_settled(driver, AIRFLOW_APP)
 
 
 def page_text(driver: WebDriver) -> str:
@@ -96,6 +146,7 @@ def wait_for_successful_dags(driver: WebDriver) -> set[str]:
     shown: set[str] = set()
     while True:
         driver.get(AIRFLOW_URL + "/dags?last_dag_run_state=success")
+        wait_until_settled(driver, AIRFLOW_APP)
         try:
             WebDriverWait(driver, 20).until(lambda d: dags_shown(d) == set(DAGS))
         except TimeoutException:
@@ -125,14 +176,10 @@ def test_the_data_engineer_finds_the_five_dags_with_successful_runs(browser: Web
 
 
 def test_the_ui_refuses_a_wrong_password(browser: WebDriver) -> None:
-    browser.get(AIRFLOW_URL + "/")
-    wait = WebDriverWait(browser, 60)
-    wait.until(expected_conditions.presence_of_element_located((By.NAME, "username"))).send_keys("admin")
-    browser.find_element(By.NAME, "password").send_keys(admin_password() + "-wrong")
-    wait.until(expected_conditions.element_to_be_clickable((By.CSS_SELECTOR, "button[type=submit]"))).click()
+    submit_login(browser, admin_password() + "-wrong")
     # The form says why and stays; the DAG list stays out of reach.
     WebDriverWait(browser, 30).until(lambda d: "Invalid credentials" in page_text(d))
-    assert "/auth/login" in browser.current_url
+    assert LOGIN_FORM.is_at(urlsplit(browser.current_url).path)
     browser.get(AIRFLOW_URL + "/dags")
-    WebDriverWait(browser, 30).until(lambda d: "/auth/login" in d.current_url)
+    wait_until_settled(browser, LOGIN_FORM)
     assert not dags_shown(browser)

@@ -6,6 +6,10 @@ Both services run as their own processes on spare ports, as the functional tests
 content API reads the live indices (filled by the ETL) with its own Redis cache db; auth has its
 own database and Redis db, a superuser holding `roles:manage` so the role routes answer past 401
 and 403, and throttling raised so generated wrong logins do not lock out the test's own logins.
+
+Reproducible: every run prints its seed (a fresh random one unless GENERATED_INPUT_SEED is set),
+and so does every failure message. `GENERATED_INPUT_SEED=<seed> pytest tests/system/test_generated_input.py`
+generates the same requests again, against the same documents and the same library versions.
 """
 
 from __future__ import annotations
@@ -21,7 +25,7 @@ import httpx
 import psycopg
 import pytest
 import redis
-from generated_requests import ROOT, ModuleProcess, Run, Tally, fuzz
+from generated_requests import ROOT, ModuleProcess, Run, Tally, fuzz, run_seed
 from schemathesis import GenerationMode
 
 MIN_REQUESTS = 1000
@@ -42,8 +46,16 @@ def report(service: str, tally: Tally, capsys: pytest.CaptureFixture[str]) -> No
 
 def assert_clean(service: str, tally: Tally, capsys: pytest.CaptureFixture[str]) -> None:
     report(service, tally, capsys)
-    assert not tally.failures, f"{len(tally.failures)} failing runs:\n\n" + "\n\n".join(tally.failures)
-    assert tally.requests >= MIN_REQUESTS, f"only {tally.requests} requests were generated"
+    assert not tally.failures, (
+        f"{len(tally.failures)} failing runs; {tally.replay} replays them:\n\n" + "\n\n".join(tally.failures)
+    )
+    assert tally.requests >= MIN_REQUESTS, f"only {tally.requests} requests were generated ({tally.replay})"
+
+
+@pytest.fixture(scope="module")
+def seed() -> int:
+    """One seed for the module's run, both services."""
+    return run_seed()
 
 
 # ---------------------------------------------------------------- content API
@@ -82,7 +94,7 @@ def known_content_ids(base_url: str) -> dict[str, str]:
 
 
 def test_content_api_answers_generated_requests_as_documented(
-    content_api: ModuleProcess, capsys: pytest.CaptureFixture[str]
+    content_api: ModuleProcess, seed: int, capsys: pytest.CaptureFixture[str]
 ) -> None:
     ids = known_content_ids(content_api.url)
 
@@ -93,9 +105,9 @@ def test_content_api_answers_generated_requests_as_documented(
             batches.append(Run(POSITIVE, 30, {name: ids[name] for name in names}))
         return batches
 
-    tally = fuzz(f"{content_api.url}/api/openapi.json", content_api.url, runs, lambda operation: {})
+    tally = fuzz(f"{content_api.url}/api/openapi.json", content_api.url, runs, lambda operation: {}, seed)
     assert_clean("content API", tally, capsys)
-    assert tally.statuses[200] > 0, "no generated request was answered 200"
+    assert tally.statuses[200] > 0, f"no generated request was answered 200 ({tally.replay})"
 
 
 # ---------------------------------------------------------------- auth
@@ -174,7 +186,7 @@ SESSION_ENDING = {"POST /auth/api/v1/logout", "PUT /auth/api/v1/users/me/passwor
 
 
 def test_auth_answers_generated_requests_as_documented(
-    auth_service: ModuleProcess, capsys: pytest.CaptureFixture[str]
+    auth_service: ModuleProcess, seed: int, capsys: pytest.CaptureFixture[str]
 ) -> None:
     accounts = Accounts(auth_service)
     ids = {"user_id": accounts.member_id, "role_id": accounts.role_id, "permission": "roles:manage"}
@@ -194,8 +206,10 @@ def test_auth_answers_generated_requests_as_documented(
         return batches
 
     try:
-        tally = fuzz(f"{auth_service.url}/auth/openapi/openapi.json", auth_service.url, runs, headers_for)
+        tally = fuzz(
+            f"{auth_service.url}/auth/openapi/openapi.json", auth_service.url, runs, headers_for, seed
+        )
     finally:
         accounts.http.close()
     assert_clean("auth", tally, capsys)
-    assert tally.statuses[200] > 0, "no generated request was answered 200"
+    assert tally.statuses[200] > 0, f"no generated request was answered 200 ({tally.replay})"

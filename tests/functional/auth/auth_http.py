@@ -12,6 +12,8 @@ from devtools.processes import ServiceProcess, free_port
 
 ROOT = Path(__file__).resolve().parents[3]
 PASSWORD = "a long enough passphrase"
+# AUTH_MAX_BODY_BYTES of the test processes: below the default, so a refusal proves the setting works.
+MAX_BODY_BYTES = 16 * 1024
 
 
 def auth_command(*args: str) -> list[str]:

@@ -15,7 +15,7 @@ from typing import Any
 import psycopg
 import pytest
 import redis
-from auth_http import PASSWORD, ROOT, Api, AuthProcess, auth_command, new_login
+from auth_http import MAX_BODY_BYTES, PASSWORD, ROOT, Api, AuthProcess, auth_command, new_login
 
 TEST_DB = "test_auth"
 TEST_REDIS_DB = 11
@@ -51,6 +51,7 @@ def auth_env(stack: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[d
         "AUTH_MAX_DELAY_SECONDS": "2",
         "AUTH_TRUSTED_PROXIES": "127.0.0.1/32,::1/128",
         "AUTH_REVOCATION_MIRROR_TTL_SECONDS": "2",
+        "AUTH_MAX_BODY_BYTES": str(MAX_BODY_BYTES),
     }
     subprocess.run(
         auth_command("generate-keys", str(keys)), cwd=ROOT, env=env, check=True, capture_output=True
