@@ -1,22 +1,28 @@
-"""End to end from nothing: `make up` on an empty state folder gives, with no manual step, the
-restored catalogue, full indices, the content API and auth behind the gateway on port 80, and
-edits in Postgres that show through the API within one ETL interval plus 30 seconds.
+"""End to end from nothing: `make up` in a fresh clone, on an empty state folder, gives with no
+manual step the restored catalogue, full indices, the content API and auth behind the gateway
+on port 80, and edits in Postgres that show through the API within one ETL interval plus 30 s.
 
-The running stack is stopped for this (`make down`), a second one is made with `STATE_DIR` on a
-fresh temporary folder (same ports, same .env; downloads come from the Maven and uv caches), and
-afterwards that one is stopped (its logs kept in test-artifacts/end-to-end/) and deleted, and the
-usual stack is started again. Everyone sharing the stack loses it for those minutes: run this
-module alone.
+The clone holds the checkout's files as git knows them (committed, or changed but not ignored)
+and nothing else: no .state, no .env, no caches, so leftovers of the developer's checkout cannot
+help it. It sits in a new folder inside root's home (mode 0700, Debian's default), where the
+service user cannot reach it, as a newcomer's clone would; so its state goes to /var/lib/cinema.
+The running stack is stopped for this (`make down`), the clone's one is started on the same
+ports and, afterwards, stopped (its logs kept in test-artifacts/end-to-end/) and deleted with
+`make reset`, and the usual stack is started again. Everyone sharing the stack loses it for those
+minutes: run this module alone.
 """
 
 from __future__ import annotations
 
+import pwd
 import shutil
+import stat
 import subprocess
 import tempfile
 import time
 import uuid
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
@@ -33,14 +39,15 @@ ETL_INTERVAL_SECONDS = 60
 REAL_NAME = "lower(btrim({})) NOT IN ('', 'n/a')"
 
 
-def make(target: str, state_dir: Path | None = None) -> float:
-    """`make TARGET` (optionally with STATE_DIR); returns the seconds it took."""
-    env = turn_env()
-    if state_dir is not None:
-        env["STATE_DIR"] = str(state_dir)
+def make(target: str, checkout: Path = ROOT) -> float:
+    """`make -C CHECKOUT TARGET`; returns the seconds it took. A clone's make computes its own
+    state folder and reads its own .env, so the stack's variables of this process are dropped."""
+    env = {key: value for key, value in turn_env().items() if key not in ("STATE_DIR", "ROOT")}
+    if checkout != ROOT:
+        env = {key: value for key, value in env.items() if key not in _dotenv(ROOT / ".env")}
     started = time.monotonic()
     done = subprocess.run(
-        ["make", "-C", str(ROOT), target],
+        ["make", "-C", str(checkout), target],
         env=env,
         capture_output=True,
         text=True,
@@ -48,28 +55,78 @@ def make(target: str, state_dir: Path | None = None) -> float:
         check=False,
     )
     output = done.stdout + done.stderr
-    assert done.returncode == 0, f"make {target} exited {done.returncode}:\n{output[-5000:]}"
+    assert done.returncode == 0, f"make -C {checkout} {target} exited {done.returncode}:\n{output[-5000:]}"
     return time.monotonic() - started
 
 
+def _dotenv(path: Path) -> dict[str, str]:
+    pairs = (line.split("=", 1) for line in path.read_text(encoding="utf-8").splitlines() if "=" in line)
+    return {key.strip(): value.strip() for key, value in pairs if not key.lstrip().startswith("#")}
+
+
+def fresh_clone(parent: Path) -> Path:
+    """A clone of this checkout with its working tree's tracked and new, unignored files."""
+    clone = parent / "cinema"
+    subprocess.run(["git", "clone", "--quiet", "--no-hardlinks", str(ROOT), str(clone)], check=True)
+    listed = subprocess.run(
+        ["git", "-C", str(ROOT), "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+        capture_output=True,
+        check=True,
+    ).stdout.decode()
+    for name in filter(None, listed.split("\0")):
+        source, target = ROOT / name, clone / name
+        if source.is_file():
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source, target)
+        elif target.exists():  # deleted in the working tree
+            target.unlink()
+    return clone
+
+
+@dataclass(frozen=True)
+class FreshStack:
+    checkout: Path
+    env: dict[str, str]  # its .env
+
+    @property
+    def state(self) -> Path:
+        return (self.checkout / ".state").resolve()
+
+    def pg_dsn(self) -> str:
+        e = self.env
+        return (
+            f"postgresql://{e['POSTGRES_USER']}:{e['POSTGRES_PASSWORD']}@127.0.0.1:{e['POSTGRES_PORT']}/"
+            f"{e['CATALOGUE_DB']}"
+        )
+
+    @property
+    def es_url(self) -> str:
+        return f"http://127.0.0.1:{self.env['ES_PORT']}"
+
+
 @pytest.fixture(scope="module")
-def fresh_stack() -> Iterator[Path]:
-    """The whole stack made by `make up` from an empty state folder; the usual one afterwards."""
-    state = Path(tempfile.mkdtemp(prefix="cinema-e2e-state-"))
-    state.chmod(0o755)  # run as root, the services run as their own user and must reach it
+def fresh_stack() -> Iterator[FreshStack]:
+    """The whole stack made by `make up` in a fresh clone; the usual one afterwards."""
+    home = Path(pwd.getpwnam("root").pw_dir)
+    assert stat.S_IMODE(home.stat().st_mode) == 0o700, f"{home} must be private (0700) for this test"
+    parent = Path(tempfile.mkdtemp(prefix="cinema-e2e-", dir=home))
     # Holding the usual stack's lock throughout: another `make up` would take its ports back.
     with turn():
         make("down")
         try:
-            seconds = make("up", state)
-            print(f"\nmake up from an empty state folder: {seconds:.0f}s")
-            yield state
+            clone = fresh_clone(parent)
+            seconds = make("up", clone)
+            print(f"\nmake up in a fresh clone ({clone}): {seconds:.0f}s")
+            fresh = FreshStack(clone, _dotenv(clone / ".env"))
+            assert not str(fresh.state).startswith(str(home)), "the state must be out of the private home"
+            yield fresh
         finally:
             try:
-                make("down", state)
+                if (parent / "cinema" / ".state").exists():
+                    keep_logs((parent / "cinema" / ".state").resolve())
+                make("reset", parent / "cinema")
             finally:
-                keep_logs(state)
-                shutil.rmtree(state, ignore_errors=True)
+                shutil.rmtree(parent, ignore_errors=True)
                 make("up")
 
 
@@ -85,8 +142,8 @@ def keep_logs(state: Path) -> None:
 
 
 @pytest.fixture(scope="module")
-def catalogue(fresh_stack, stack) -> Iterator[psycopg.Connection]:
-    with psycopg.connect(stack.pg_dsn(), autocommit=True) as conn:
+def catalogue(fresh_stack: FreshStack) -> Iterator[psycopg.Connection]:
+    with psycopg.connect(fresh_stack.pg_dsn(), autocommit=True) as conn:
         yield conn
 
 
@@ -103,14 +160,14 @@ def _dump_rows(table: str) -> int:
     return data.index("\\.", start) - start - 1
 
 
-def test_the_catalogue_is_restored_and_the_indices_filled(catalogue, stack):
+def test_the_catalogue_is_restored_and_the_indices_filled(catalogue, fresh_stack):
     films, genres, persons = catalogue.execute(
         "SELECT (SELECT count(*) FROM content.film_work),"
         f" (SELECT count(*) FROM content.genre WHERE {REAL_NAME.format('name')}),"
         f" (SELECT count(*) FROM content.person WHERE {REAL_NAME.format('full_name')})"
     ).fetchone()
     assert films == _dump_rows("film_work") > 0
-    es = Elasticsearch(stack.es_url, request_timeout=30)
+    es = Elasticsearch(fresh_stack.es_url, request_timeout=30)
     try:
         counts = {name: es.count(index=name)["count"] for name in ("movies", "genres", "persons")}
     finally:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import httpx
 import pytest
-from stack_control import GATEWAY_URL
 
 LONG = "a" * 9000  # over nginx's 8 KiB header buffers and the services' 8 KiB head limit
 
