@@ -53,8 +53,9 @@ die() { log "${1}" "ERROR: ${*:2}"; exit 1; }
 
 # Run a command as the unprivileged user that owns the services' data (PostgreSQL and
 # Elasticsearch refuse to run as root). A non-root developer runs everything as themself.
+# From /: the caller's folder (the checkout, say) may be out of the service user's reach.
 as_service_user() {
-    if is_root; then runuser -u "$SERVICE_USER" -- "$@"; else "$@"; fi
+    if is_root; then (cd / && runuser -u "$SERVICE_USER" -- "$@"); else "$@"; fi
 }
 
 ensure_service_user() {

@@ -29,6 +29,7 @@ done
 selected() { if [ $# -gt 0 ]; then printf '%s\n' "$@"; else printf '%s\n' "${SERVICES[@]}"; fi; }
 
 up() {
+    ensure_state_dir
     ensure_service_user
     local name started=0
     for name in $(selected "$@"); do
@@ -118,7 +119,7 @@ case $command in
         bash "$0" down
         log stack "deleting $STATE_DIR"
         rm -rf "$STATE_DIR"
-        [ -L "$ROOT/.state" ] && rm -f "$ROOT/.state"
+        if [ -L "$ROOT/.state" ]; then rm -f "$ROOT/.state"; fi
         ;;
     *) echo "usage: $0 up|down|restart|status|reset [service...] | run VENV COMMAND... | bench COMMAND..." >&2; exit 2 ;;
 esac

@@ -19,7 +19,7 @@ api_healthy() { curl -fsS "http://127.0.0.1:$API_NATIVE_PORT/api/health" >/dev/n
 # `make up`'s output (CI, `| tee`) open after make has finished.
 _api_detached() {
     if is_root; then
-        setsid -f runuser -u "$SERVICE_USER" -- "$@" </dev/null >>"$API_DIR/api.log" 2>&1
+        (cd / && setsid -f runuser -u "$SERVICE_USER" -- "$@" </dev/null >>"$API_DIR/api.log" 2>&1)
     else
         setsid -f "$@" </dev/null >>"$API_DIR/api.log" 2>&1
     fi

@@ -35,7 +35,7 @@ ENV
 # Started in its own session so that neither `make` exiting nor a Ctrl-C in its terminal stops it;
 # its standard streams are detached too, so a caller reading stack.sh's output is not kept waiting.
 _auth_detached() {
-    if is_root; then setsid -f runuser -u "$SERVICE_USER" -- "$@"; else setsid -f "$@"; fi
+    if is_root; then (cd / && setsid -f runuser -u "$SERVICE_USER" -- "$@"); else setsid -f "$@"; fi
 }
 
 auth_start() {
@@ -47,7 +47,8 @@ auth_start() {
     workdir=$(image_files auth/Dockerfile "$AUTH_DIR/image")
     if [ ! -f "$AUTH_DIR/keys/private.pem" ]; then
         log auth "generating a development signing key in $AUTH_DIR/keys"
-        (cd "$workdir" && as_service_user env PYTHONDONTWRITEBYTECODE=1 "$python" -m auth generate-keys "$AUTH_DIR/keys" --if-missing >&2)
+        as_service_user env --chdir="$workdir" PYTHONDONTWRITEBYTECODE=1 \
+            "$python" -m auth generate-keys "$AUTH_DIR/keys" --if-missing >&2
     fi
     log auth "starting on 127.0.0.1:$AUTH_NATIVE_PORT"
     # The wrapper shell records its own pid, then becomes the service (exec keeps the pid).
