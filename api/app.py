@@ -25,14 +25,15 @@ from api.repositories.redis_link import RedisLink
 from api.routes.films import films
 from api.routes.genres import genres
 from api.routes.health import health
-from api.routes.params import errors_of_every_route
 from api.routes.persons import persons
+from api.routes.schemas import ErrorBody
 from api.services.films import FilmService
 from api.services.genres import GenreService
 from api.services.health import HealthService
 from api.services.persons import PersonService
 from api.settings import Settings
 from es_mappings import GENRES, MOVIES, PERSONS
+from openapi30 import document_size_limits
 
 log = logging.getLogger(__name__)
 
@@ -79,7 +80,7 @@ def create_app(settings: Settings | None = None) -> Sanic:
     app.ctx.settings = settings
     for blueprint in (films, genres, persons, health):
         app.blueprint(blueprint)
-    errors_of_every_route(app)
+    document_size_limits(app, ErrorBody)
     app.add_route(_openapi_schema, "/api/openapi.json", name="openapi_schema")
     app.error_handler.add(ApiError, _api_error)
     app.error_handler.add(SanicException, _sanic_error)

@@ -14,7 +14,7 @@ from tortoise import Tortoise
 from auth.database import tortoise_config
 from auth.errors import install_error_handlers
 from auth.routes.accounts import accounts
-from auth.routes.openapi_schemas import errors_of_every_route
+from auth.routes.openapi_schemas import ErrorBody
 from auth.routes.permissions import permissions
 from auth.routes.roles import roles
 from auth.routes.service_info import service_info
@@ -28,6 +28,7 @@ from auth.services.signing_keys import load_signing_key
 from auth.services.throttle import LoginThrottle
 from auth.services.tokens import TokenCodec
 from auth.settings import Settings
+from openapi30 import document_size_limits
 
 log = logging.getLogger("auth")
 
@@ -52,7 +53,7 @@ def create_app(settings: Settings, name: str = "auth") -> Sanic:
 
     for blueprint in (service_info, accounts, sessions, roles, permissions):
         app.blueprint(blueprint)
-    errors_of_every_route(app)
+    document_size_limits(app, ErrorBody)
     install_error_handlers(app)
 
     @app.before_server_start

@@ -68,6 +68,17 @@ def document_on_every_operation(
         operation.response(status, content, description)
 
 
+def document_size_limits(app: Sanic[Any, Any], error_body: type[BaseModel]) -> None:
+    """Document on every operation the answer Sanic gives before any route runs: 413 (with
+    `error_body`) when the request line and headers (a long query string counts) or the body
+    exceed its limits."""
+    reason = (
+        f"request line and headers over {app.config.REQUEST_MAX_HEADER_SIZE} bytes, "
+        f"or a body over {app.config.REQUEST_MAX_SIZE} bytes"
+    )
+    document_on_every_operation(app, 413, json_content(error_body), reason)
+
+
 def _openapi_30(node: Any, definitions: dict[str, Any]) -> Any:
     if isinstance(node, list):
         return [_openapi_30(item, definitions) for item in node]

@@ -5,12 +5,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from sanic import Request, Sanic
+from sanic import Request
 from sanic_ext import openapi, validate
 
 from api.models.query import ALIASES, PageQuery, parse_query
 from api.routes.schemas import ErrorBody
-from openapi30 import RawSchema, document_on_every_operation, field_schema, json_content
+from openapi30 import RawSchema, field_schema, json_content
 
 Handler = TypeVar("Handler", bound=Callable[..., Any])
 
@@ -28,16 +28,6 @@ def errors(*statuses: int) -> Callable[[Handler], Handler]:
         return handler
 
     return decorate
-
-
-def errors_of_every_route(app: Sanic) -> None:
-    """Document on every operation the answer Sanic gives before any route runs: 413 when the
-    request line and headers (a long query string counts) or the body exceed its limits."""
-    reason = (
-        f"request line and headers over {app.config.REQUEST_MAX_HEADER_SIZE} bytes, "
-        f"or a body over {app.config.REQUEST_MAX_SIZE} bytes"
-    )
-    document_on_every_operation(app, 413, json_content(ErrorBody), reason)
 
 
 def query_params(model: type[PageQuery]) -> Callable[[Handler], Handler]:

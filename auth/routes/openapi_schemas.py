@@ -9,12 +9,11 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 from pydantic import BaseModel
-from sanic import Sanic
 from sanic_ext import openapi
 from sanic_ext.extensions.openapi.builders import OperationStore
 from sanic_ext.extensions.openapi.definitions import Response
 
-from openapi30 import document_on_every_operation, json_content
+from openapi30 import json_content
 
 Handler = TypeVar("Handler", bound=Callable[..., Any])
 
@@ -48,16 +47,6 @@ def errors(*statuses: int) -> Callable[[Handler], Handler]:
         return handler
 
     return decorate
-
-
-def errors_of_every_route(app: Sanic) -> None:
-    """Document on every operation the answer Sanic gives before any route runs: 413 when the
-    request line and headers (a long query string counts) or the body exceed its limits."""
-    reason = (
-        f"request line and headers over {app.config.REQUEST_MAX_HEADER_SIZE} bytes, "
-        f"or a body over {app.config.REQUEST_MAX_SIZE} bytes"
-    )
-    document_on_every_operation(app, 413, json_content(ErrorBody), reason)
 
 
 def no_content(description: str) -> Callable[[Handler], Handler]:
