@@ -10,29 +10,31 @@ import orjson
 from elasticsearch import AsyncElasticsearch
 from elasticsearch.serializer import OrjsonSerializer
 from sanic import HTTPResponse, Request, Sanic, json
-from sanic.exceptions import SanicException
 from sanic_ext.extensions.http.extension import HTTPExtension
 from sanic_ext.extensions.openapi.builders import SpecificationBuilder
 from sanic_ext.extensions.openapi.extension import OpenAPIExtension
 
-from api.errors import ApiError
-from api.repositories.cache import ResponseCache
+from api.context import ApiApp, ApiContext
+from api.repositories import films as film_repositories
+from api.repositories import genres as genre_repositories
+from api.repositories import persons as person_repositories
+from api.repositories.cache import CachedRepository, ResponseCache
 from api.repositories.elastic import ElasticIndex
-from api.repositories.films import CachedFilmRepository, ElasticFilmRepository
-from api.repositories.genres import CachedGenreRepository, ElasticGenreRepository
-from api.repositories.persons import CachedPersonRepository, ElasticPersonRepository
+from api.repositories.films import ElasticFilmRepository, FilmRepository
+from api.repositories.genres import ElasticGenreRepository, GenreRepository
+from api.repositories.persons import ElasticPersonRepository, PersonRepository
 from api.repositories.redis_link import RedisLink
 from api.routes.films import films
 from api.routes.genres import genres
 from api.routes.health import health
 from api.routes.persons import persons
-from api.routes.schemas import ErrorBody
 from api.services.films import FilmService
 from api.services.genres import GenreService
 from api.services.health import HealthService
 from api.services.persons import PersonService
 from api.settings import Settings
 from es_mappings import GENRES, MOVIES, PERSONS
+from http_errors import ErrorBody, install_error_handlers
 from openapi30 import document_size_limits
 
 log = logging.getLogger(__name__)
@@ -52,16 +54,15 @@ def configure_logging(settings: Settings) -> None:
         logging.getLogger("elastic_transport.transport").setLevel(logging.WARNING)
 
 
-def create_app(settings: Settings | None = None) -> Sanic:
+def create_app(settings: Settings | None = None) -> ApiApp:
     # `sanic api.app:create_app --factory` calls the factory with its own argument namespace.
     if not isinstance(settings, Settings):
         settings = Settings()
     configure_logging(settings)
-    app = Sanic(APP_NAME, dumps=orjson.dumps)
+    app = Sanic(APP_NAME, ctx=ApiContext(settings), dumps=orjson.dumps)
     app.config.update(
         {
             "ACCESS_LOG": settings.access_log,
-            "FALLBACK_ERROR_FORMAT": "json",
             # Swagger UI at /api/openapi; sanic-ext leaves routes under its own prefix out of the
             # schema, so the prefix cannot be /api and /api/openapi.json is served below.
             "OAS_URL_PREFIX": "/api/openapi",
@@ -77,23 +78,21 @@ def create_app(settings: Settings | None = None) -> Sanic:
     app.ext.openapi.describe(
         "Cinema content API", version="1.0.0", description="Films, genres and people from the catalogue."
     )
-    app.ctx.settings = settings
     for blueprint in (films, genres, persons, health):
         app.blueprint(blueprint)
     document_size_limits(app, ErrorBody)
     app.add_route(_openapi_schema, "/api/openapi.json", name="openapi_schema")
-    app.error_handler.add(ApiError, _api_error)
-    app.error_handler.add(SanicException, _sanic_error)
-    app.error_handler.add(Exception, _unexpected_error)
+    install_error_handlers(app, log)
     app.register_listener(_open_clients, "before_server_start")
     app.register_listener(_freeze_startup_objects, "after_server_start")
     app.register_listener(_close_clients, "after_server_stop")
     return app
 
 
-async def _open_clients(app: Sanic) -> None:
+async def _open_clients(app: ApiApp) -> None:
     """One Elasticsearch and one Redis client per worker, shared by every request."""
-    settings: Settings = app.ctx.settings
+    ctx = app.ctx
+    settings = ctx.settings
     # orjson for request and response bodies (the client sends the compatibility media type too).
     serializer = OrjsonSerializer()
     es = AsyncElasticsearch(
@@ -106,46 +105,38 @@ async def _open_clients(app: Sanic) -> None:
     redis = RedisLink(settings.redis_url, timeout=settings.redis_timeout)
     cache = ResponseCache(redis, settings.index_prefix, settings.cache_ttl)
     prefix = settings.index_prefix
-    app.ctx.es, app.ctx.redis = es, redis
-    app.ctx.films = FilmService(
-        CachedFilmRepository(ElasticFilmRepository(ElasticIndex(es, MOVIES, prefix)), cache)
+    ctx.es, ctx.redis = es, redis
+    # Typed by their interfaces: the cached wrappers stand in for them, not for the ES classes.
+    film_repository: FilmRepository = ElasticFilmRepository(ElasticIndex(es, MOVIES, prefix))
+    genre_repository: GenreRepository = ElasticGenreRepository(ElasticIndex(es, GENRES, prefix))
+    person_repository: PersonRepository = ElasticPersonRepository(ElasticIndex(es, PERSONS, prefix))
+    ctx.films = FilmService(
+        CachedRepository(film_repository, cache, MOVIES, film_repositories.CACHE_OPERATIONS).as_repository()
     )
-    app.ctx.genres = GenreService(
-        CachedGenreRepository(ElasticGenreRepository(ElasticIndex(es, GENRES, prefix)), cache)
+    ctx.genres = GenreService(
+        CachedRepository(genre_repository, cache, GENRES, genre_repositories.CACHE_OPERATIONS).as_repository()
     )
-    app.ctx.persons = PersonService(
-        CachedPersonRepository(ElasticPersonRepository(ElasticIndex(es, PERSONS, prefix)), cache)
+    ctx.persons = PersonService(
+        CachedRepository(
+            person_repository, cache, PERSONS, person_repositories.CACHE_OPERATIONS
+        ).as_repository()
     )
-    app.ctx.health = HealthService(es, redis, timeout=max(settings.redis_timeout, 1.0))
+    ctx.health = HealthService(es, redis, timeout=max(settings.redis_timeout, 1.0))
 
 
-async def _freeze_startup_objects(app: Sanic) -> None:
+async def _freeze_startup_objects(app: ApiApp) -> None:
     """Move everything loaded at start-up out of the garbage collector's sight: full collections
     then walk only per-request objects, which keeps them from showing up as tail latency."""
     gc.collect()
     gc.freeze()
 
 
-async def _close_clients(app: Sanic) -> None:
+async def _close_clients(app: ApiApp) -> None:
     await app.ctx.es.close()
     await app.ctx.redis.close()
 
 
 async def _openapi_schema(request: Request) -> HTTPResponse:
     # The schema has integer keys (status codes), which orjson refuses; the stdlib accepts them.
-    return json(SpecificationBuilder().build(request.app).serialize(), dumps=stdlib_json.dumps)
-
-
-def _api_error(request: Request, error: ApiError) -> HTTPResponse:
-    return json(error.payload(), status=error.status)
-
-
-def _sanic_error(request: Request, error: SanicException) -> HTTPResponse:
-    # Unknown paths, wrong methods and the like: Sanic's status, this API's JSON shape.
-    code = type(error).__name__.lower()
-    return json({"error": code, "detail": str(error)}, status=error.status_code)
-
-
-def _unexpected_error(request: Request, error: Exception) -> HTTPResponse:
-    log.exception("unhandled error on %s %s", request.method, request.path, exc_info=error)
-    return json({"error": "internal_error", "detail": "unexpected server error"}, status=500)
+    document = SpecificationBuilder().build(request.app).serialize()  # type: ignore[no-untyped-call]
+    return json(document, dumps=stdlib_json.dumps)

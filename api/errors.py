@@ -1,52 +1,35 @@
-"""One error type per failure kind; `app.py` maps them to JSON responses in one place."""
+"""One error type per failure kind of the content API, on the shared contract of `http_errors`
+(which turns them into JSON in one place, installed by `app.py`)."""
 
 from __future__ import annotations
 
-
-class ApiError(Exception):
-    """A failure the client is told about: an HTTP status and a machine-readable code."""
-
-    status = 500
-    code = "internal_error"
-
-    def __init__(self, detail: str) -> None:
-        super().__init__(detail)
-        self.detail = detail
-
-    def payload(self) -> dict[str, str]:
-        return {"error": self.code, "detail": self.detail}
+from http_errors import HttpError
 
 
-class NotFound(ApiError):
+class NotFound(HttpError):
     """The id is well-formed but nothing has it."""
 
-    status = 404
+    status_code = 404
     code = "not_found"
 
 
-class InvalidParameter(ApiError):
+class InvalidParameter(HttpError):
     """A query or path parameter failed validation; `parameter` names it."""
 
-    status = 422
+    status_code = 422
     code = "invalid_parameter"
 
     def __init__(self, parameter: str, detail: str) -> None:
-        super().__init__(f"{parameter}: {detail}")
+        super().__init__(f"{parameter}: {detail}", parameter=parameter)
         self.parameter = parameter
 
-    def payload(self) -> dict[str, str]:
-        return {**super().payload(), "parameter": self.parameter}
 
-
-class DependencyUnavailable(ApiError):
+class DependencyUnavailable(HttpError):
     """Elasticsearch cannot answer and the cache had nothing: the client may retry later."""
 
-    status = 503
+    status_code = 503
     code = "dependency_unavailable"
 
     def __init__(self, dependency: str, detail: str) -> None:
-        super().__init__(f"{dependency}: {detail}")
+        super().__init__(f"{dependency}: {detail}", dependency=dependency)
         self.dependency = dependency
-
-    def payload(self) -> dict[str, str]:
-        return {**super().payload(), "dependency": self.dependency}

@@ -1,5 +1,5 @@
-"""The response cache the repository wrappers share: Redis, keyed by the normalized request and
-the index generation, with a single in-flight load per key.
+"""The response cache, and the one wrapper that puts it around any repository: Redis, keyed by
+the normalized request and the index generation, with a single in-flight load per key.
 
 The ETL INCRs the index's generation key after each load, so a bumped generation makes every
 older key unreachable at once; the TTL only bounds how long the dead keys linger. Redis being down
@@ -11,10 +11,11 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
+import typing
 from collections.abc import Awaitable, Callable, Mapping
-from typing import Any, TypeVar
+from typing import Any, Generic, TypeVar, cast
 
-from pydantic import TypeAdapter
+from pydantic import BaseModel, TypeAdapter
 from redis.exceptions import RedisError, ResponseError
 
 from api.repositories.redis_link import RedisLink
@@ -23,6 +24,7 @@ from es_mappings import generation_key, index_name
 log = logging.getLogger(__name__)
 
 Value = TypeVar("Value")
+Repository = TypeVar("Repository")
 
 # One round trip per hit: read the generation, then the entry of that generation.
 _LOOKUP_SCRIPT = """
@@ -88,7 +90,7 @@ class ResponseCache:
         source of truth (every hit still asks it), only the repeated parsing is saved."""
         known = self._decoded.get(key)
         if known is not None and known[0] == cached:
-            return known[1]
+            return cast(Value, known[1])
         value = adapter.validate_json(cached)
         if len(self._decoded) >= DECODED_ENTRIES:
             del self._decoded[next(iter(self._decoded))]  # the oldest
@@ -138,3 +140,52 @@ class ResponseCache:
         if self._redis_down:
             self._redis_down = False
             log.warning("Redis is back, caching resumed")
+
+
+class CachedRepository(Generic[Repository]):
+    """A repository's interface answered from the response cache when it can be, for any repository.
+
+    `operations` names the cache operation of each method of the interface (`{"get": "film"}`);
+    the wrapper has those methods only. A call's key holds its arguments: an id as `id`, a query
+    model by its fields (with its defaults, so equal requests share an entry). The answer is
+    stored as JSON through a TypeAdapter of the method's return annotation in the wrapped
+    repository.
+    """
+
+    def __init__(
+        self, inner: Repository, cache: ResponseCache, index: str, operations: Mapping[str, str]
+    ) -> None:
+        for method, operation in operations.items():
+            setattr(self, method, _cached_method(inner, method, cache, index, operation))
+
+    def as_repository(self) -> Repository:
+        """The wrapper where the wrapped repository's type is expected: it answers the same calls."""
+        return cast(Repository, self)
+
+
+def cache_params(args: tuple[object, ...]) -> dict[str, object]:
+    """The key parameters of a call: a model's fields, anything else (an id) as `id`."""
+    params: dict[str, object] = {}
+    for arg in args:
+        if isinstance(arg, BaseModel):
+            params.update(arg.model_dump())
+        elif "id" in params:
+            raise TypeError(f"a cached call takes one id at most, got {args!r}")
+        else:
+            params["id"] = arg
+    return params
+
+
+def _cached_method(
+    inner: object, method: str, cache: ResponseCache, index: str, operation: str
+) -> Callable[..., Awaitable[object]]:
+    load = getattr(inner, method)
+    answer = typing.get_type_hints(getattr(type(inner), method)).get("return")
+    if answer is None:
+        raise TypeError(f"{type(inner).__name__}.{method} has no return annotation to cache its answers by")
+    adapter: TypeAdapter[object] = TypeAdapter(answer)
+
+    async def cached(*args: object) -> object:
+        return await cache.fetch(index, operation, cache_params(args), adapter, lambda: load(*args))
+
+    return cached

@@ -33,7 +33,8 @@ class ElasticIndex:
             raise self._missing_index(error) from None
         except (ApiError, TransportError) as error:
             raise self._unavailable(error) from None
-        return response.body
+        body: dict[str, Any] = response.body
+        return body
 
     async def get(self, doc_id: str) -> dict[str, Any] | None:
         """The document's source, or None when the index has no such document."""
@@ -45,7 +46,8 @@ class ElasticIndex:
             raise self._missing_index(error) from None
         except (ApiError, TransportError) as error:
             raise self._unavailable(error) from None
-        return response.body["_source"]
+        source: dict[str, Any] = response.body["_source"]
+        return source
 
     def _missing_index(self, error: NotFoundError) -> DependencyUnavailable:
         log.error("index %s is missing: %s", self.index_name, error)

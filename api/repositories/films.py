@@ -1,18 +1,14 @@
-"""Films: the repository interface, its Elasticsearch implementation and its cached wrapper."""
+"""Films: the repository interface, its Elasticsearch implementation and its cache operations."""
 
 from __future__ import annotations
 
 from typing import Any, Protocol
 from uuid import UUID
 
-from pydantic import TypeAdapter
-
 from api.models.film import Film, FilmShort, GenreRef, PersonRef
 from api.models.page import Page
 from api.models.query import FilmListQuery, SearchQuery
-from api.repositories.cache import ResponseCache
 from api.repositories.elastic import ElasticIndex, sources, total_hits
-from es_mappings import MOVIES
 
 SHORT_FIELDS = ["id", "title", "imdb_rating"]
 # Relevance: a title hit outweighs people and genres, which outweigh the description.
@@ -32,6 +28,10 @@ SORTS: dict[str, list[dict[str, Any]]] = {
     "-title": [{"title.raw": "desc"}, {"id": "asc"}],
 }
 RELEVANCE = [{"_score": "desc"}, {"id": "asc"}]
+
+
+# The response cache's operation for each method of the interface (see CachedRepository).
+CACHE_OPERATIONS = {"get": "film", "list": "films", "search": "film-search"}
 
 
 class FilmRepository(Protocol):
@@ -112,30 +112,3 @@ class ElasticFilmRepository:
 
     async def search(self, query: SearchQuery) -> Page[FilmShort]:
         return short_page(await self._index.search(**search_request(query)))
-
-
-_FILM = TypeAdapter(Film | None)
-_SHORT_PAGE = TypeAdapter(Page[FilmShort])
-
-
-class CachedFilmRepository:
-    """The same interface, answered from the response cache when it can be."""
-
-    def __init__(self, inner: FilmRepository, cache: ResponseCache) -> None:
-        self._inner = inner
-        self._cache = cache
-
-    async def get(self, film_id: UUID) -> Film | None:
-        return await self._cache.fetch(
-            MOVIES, "film", {"id": film_id}, _FILM, lambda: self._inner.get(film_id)
-        )
-
-    async def list(self, query: FilmListQuery) -> Page[FilmShort]:
-        return await self._cache.fetch(
-            MOVIES, "films", query.model_dump(), _SHORT_PAGE, lambda: self._inner.list(query)
-        )
-
-    async def search(self, query: SearchQuery) -> Page[FilmShort]:
-        return await self._cache.fetch(
-            MOVIES, "film-search", query.model_dump(), _SHORT_PAGE, lambda: self._inner.search(query)
-        )

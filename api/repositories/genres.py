@@ -1,18 +1,17 @@
-"""Genres: the repository interface, its Elasticsearch implementation and its cached wrapper."""
+"""Genres: the repository interface, its Elasticsearch implementation and its cache operations."""
 
 from __future__ import annotations
 
 from typing import Any, Protocol
 from uuid import UUID
 
-from pydantic import TypeAdapter
-
 from api.models.genre import Genre
 from api.models.page import Page
 from api.models.query import PageQuery
-from api.repositories.cache import ResponseCache
 from api.repositories.elastic import ElasticIndex, sources, total_hits
-from es_mappings import GENRES
+
+# The response cache's operation for each method of the interface (see CachedRepository).
+CACHE_OPERATIONS = {"get": "genre", "list": "genres"}
 
 
 class GenreRepository(Protocol):
@@ -48,25 +47,3 @@ class ElasticGenreRepository:
         )
         items = [genre_from_doc(doc) for doc in sources(response)]
         return Page[Genre](items=items, total=total_hits(response))
-
-
-_GENRE = TypeAdapter(Genre | None)
-_GENRE_PAGE = TypeAdapter(Page[Genre])
-
-
-class CachedGenreRepository:
-    """The same interface, answered from the response cache when it can be."""
-
-    def __init__(self, inner: GenreRepository, cache: ResponseCache) -> None:
-        self._inner = inner
-        self._cache = cache
-
-    async def get(self, genre_id: UUID) -> Genre | None:
-        return await self._cache.fetch(
-            GENRES, "genre", {"id": genre_id}, _GENRE, lambda: self._inner.get(genre_id)
-        )
-
-    async def list(self, query: PageQuery) -> Page[Genre]:
-        return await self._cache.fetch(
-            GENRES, "genres", query.model_dump(), _GENRE_PAGE, lambda: self._inner.list(query)
-        )

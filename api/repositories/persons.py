@@ -1,4 +1,4 @@
-"""People: the repository interface, its Elasticsearch implementation and its cached wrapper.
+"""People: the repository interface, its Elasticsearch implementation and its cache operations.
 
 A person's films come from the person's own document (the ETL embeds id, title, rating and
 roles there), so one `get` answers both the person and the person's film list.
@@ -9,15 +9,14 @@ from __future__ import annotations
 from typing import Any, Protocol
 from uuid import UUID
 
-from pydantic import TypeAdapter
-
 from api.models.film import FilmShort
 from api.models.page import Page
 from api.models.person import Person, PersonFilm
 from api.models.query import PageQuery, SearchQuery
-from api.repositories.cache import ResponseCache
 from api.repositories.elastic import ElasticIndex, sources, total_hits
-from es_mappings import PERSONS
+
+# The response cache's operation for each method of the interface (see CachedRepository).
+CACHE_OPERATIONS = {"get": "person", "films": "person-films", "search": "person-search"}
 
 
 class PersonRepository(Protocol):
@@ -66,32 +65,3 @@ class ElasticPersonRepository:
         )
         items = [person_from_doc(doc) for doc in sources(response)]
         return Page[Person](items=items, total=total_hits(response))
-
-
-_PERSON = TypeAdapter(Person | None)
-_FILM_PAGE = TypeAdapter(Page[FilmShort] | None)
-_PERSON_PAGE = TypeAdapter(Page[Person])
-
-
-class CachedPersonRepository:
-    """The same interface, answered from the response cache when it can be."""
-
-    def __init__(self, inner: PersonRepository, cache: ResponseCache) -> None:
-        self._inner = inner
-        self._cache = cache
-
-    async def get(self, person_id: UUID) -> Person | None:
-        return await self._cache.fetch(
-            PERSONS, "person", {"id": person_id}, _PERSON, lambda: self._inner.get(person_id)
-        )
-
-    async def films(self, person_id: UUID, query: PageQuery) -> Page[FilmShort] | None:
-        params = {"id": person_id, **query.model_dump()}
-        return await self._cache.fetch(
-            PERSONS, "person-films", params, _FILM_PAGE, lambda: self._inner.films(person_id, query)
-        )
-
-    async def search(self, query: SearchQuery) -> Page[Person]:
-        return await self._cache.fetch(
-            PERSONS, "person-search", query.model_dump(), _PERSON_PAGE, lambda: self._inner.search(query)
-        )

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from sanic import Blueprint, HTTPResponse, Request
+from sanic import Blueprint, HTTPResponse
 from sanic_ext import openapi
 
+from api.context import ApiRequest
 from api.models.film import Film, FilmShort
 from api.models.query import FilmListQuery, SearchQuery, parse_id
 from api.routes.params import path_id, query_params
@@ -18,7 +19,7 @@ films = Blueprint("films", url_prefix="/api/v1/films", strict_slashes=False)
 @openapi.summary("Films, sorted and optionally filtered by genre")
 @openapi.response(200, json_content(list[FilmShort]))
 @query_params(FilmListQuery)
-async def film_list(request: Request, query: FilmListQuery) -> HTTPResponse:
+async def film_list(request: ApiRequest, query: FilmListQuery) -> HTTPResponse:
     page = await request.app.ctx.films.films(query)
     return page_response(request, page, query)
 
@@ -27,7 +28,7 @@ async def film_list(request: Request, query: FilmListQuery) -> HTTPResponse:
 @openapi.summary("Films matching a text query, most relevant first")
 @openapi.response(200, json_content(list[FilmShort]))
 @query_params(SearchQuery)
-async def film_search(request: Request, query: SearchQuery) -> HTTPResponse:
+async def film_search(request: ApiRequest, query: SearchQuery) -> HTTPResponse:
     page = await request.app.ctx.films.search(query)
     return page_response(request, page, query)
 
@@ -36,6 +37,6 @@ async def film_search(request: Request, query: SearchQuery) -> HTTPResponse:
 @openapi.summary("One film with its genres and people")
 @openapi.response(200, json_content(Film))
 @path_id("film_id")
-async def film_detail(request: Request, film_id: str) -> HTTPResponse:
+async def film_detail(request: ApiRequest, film_id: str) -> HTTPResponse:
     film = await request.app.ctx.films.film(parse_id("film_id", film_id))
     return model_response(film)

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from sanic import Blueprint, HTTPResponse, Request
+from sanic import Blueprint, HTTPResponse
 from sanic_ext import openapi
 
+from api.context import ApiRequest
 from api.models.genre import Genre
 from api.models.query import PageQuery, parse_id
 from api.routes.params import path_id, query_params
@@ -18,7 +19,7 @@ genres = Blueprint("genres", url_prefix="/api/v1/genres", strict_slashes=False)
 @openapi.summary("Genres by name")
 @openapi.response(200, json_content(list[Genre]))
 @query_params(PageQuery)
-async def genre_list(request: Request, query: PageQuery) -> HTTPResponse:
+async def genre_list(request: ApiRequest, query: PageQuery) -> HTTPResponse:
     page = await request.app.ctx.genres.genres(query)
     return page_response(request, page, query)
 
@@ -27,6 +28,6 @@ async def genre_list(request: Request, query: PageQuery) -> HTTPResponse:
 @openapi.summary("One genre")
 @openapi.response(200, json_content(Genre))
 @path_id("genre_id")
-async def genre_detail(request: Request, genre_id: str) -> HTTPResponse:
+async def genre_detail(request: ApiRequest, genre_id: str) -> HTTPResponse:
     genre = await request.app.ctx.genres.genre(parse_id("genre_id", genre_id))
     return model_response(genre)

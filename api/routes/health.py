@@ -8,21 +8,23 @@ from __future__ import annotations
 
 import asyncio
 
-from sanic import Blueprint, HTTPResponse, Request, json
+from sanic import Blueprint, HTTPResponse, json
 from sanic_ext import openapi
+
+from api.context import ApiRequest
 
 health = Blueprint("health", url_prefix="/api/health", strict_slashes=False)
 
 
 @health.get("/")
 @openapi.summary("Liveness")
-async def alive(request: Request) -> HTTPResponse:
+async def alive(request: ApiRequest) -> HTTPResponse:
     return json({"status": "ok"})
 
 
 @health.get("/ready")
 @openapi.summary("Readiness, with the state of Elasticsearch and Redis")
-async def ready(request: Request) -> HTTPResponse:
+async def ready(request: ApiRequest) -> HTTPResponse:
     checks = request.app.ctx.health
     es_up, redis_up = await asyncio.gather(checks.elasticsearch_up(), checks.redis_up())
     if not es_up:

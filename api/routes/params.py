@@ -5,35 +5,27 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from sanic import Request
 from sanic_ext import openapi, validate
 
+from api.context import ApiRequest
 from api.models.query import ALIASES, PageQuery, parse_query
-from api.routes.schemas import ErrorBody
-from openapi30 import RawSchema, field_schema, json_content
+from http_errors import ErrorAnswers
+from openapi30 import RawSchema, field_schema
 
 Handler = TypeVar("Handler", bound=Callable[..., Any])
 
 
-REASONS = {404: "no such id", 422: "invalid parameter", 503: "Elasticsearch unavailable, nothing cached"}
-
-
-def errors(*statuses: int) -> Callable[[Handler], Handler]:
-    """Document the error answers a route gives (JSON `ErrorBody`): 422 bad input, 404 unknown id,
-    503 Elasticsearch down with nothing cached."""
-
-    def decorate(handler: Handler) -> Handler:
-        for status in statuses:
-            handler = openapi.response(status, json_content(ErrorBody), REASONS[status])(handler)
-        return handler
-
-    return decorate
+# The error answers a route documents (JSON `ErrorBody`): 422 bad input, 404 unknown id, 503
+# Elasticsearch down with nothing cached.
+errors = ErrorAnswers(
+    {404: "no such id", 422: "invalid parameter", 503: "Elasticsearch unavailable, nothing cached"}
+)
 
 
 def query_params(model: type[PageQuery]) -> Callable[[Handler], Handler]:
     """Validate the query string into `model` (handler argument `query`) and document it."""
 
-    def check(request: Request, data: object, handler_kwargs: dict[str, Any]) -> None:
+    def check(request: ApiRequest, data: object, handler_kwargs: dict[str, Any]) -> None:
         handler_kwargs["query"] = parse_query(
             model, request.get_args(keep_blank_values=True), request.app.ctx.settings.max_result_window
         )

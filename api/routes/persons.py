@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from sanic import Blueprint, HTTPResponse, Request
+from sanic import Blueprint, HTTPResponse
 from sanic_ext import openapi
 
+from api.context import ApiRequest
 from api.models.film import FilmShort
 from api.models.person import Person
 from api.models.query import PageQuery, SearchQuery, parse_id
@@ -19,7 +20,7 @@ persons = Blueprint("persons", url_prefix="/api/v1/persons", strict_slashes=Fals
 @openapi.summary("People whose name matches a text query, most relevant first")
 @openapi.response(200, json_content(list[Person]))
 @query_params(SearchQuery)
-async def person_search(request: Request, query: SearchQuery) -> HTTPResponse:
+async def person_search(request: ApiRequest, query: SearchQuery) -> HTTPResponse:
     page = await request.app.ctx.persons.search(query)
     return page_response(request, page, query)
 
@@ -28,7 +29,7 @@ async def person_search(request: Request, query: SearchQuery) -> HTTPResponse:
 @openapi.summary("One person with their films and roles")
 @openapi.response(200, json_content(Person))
 @path_id("person_id")
-async def person_detail(request: Request, person_id: str) -> HTTPResponse:
+async def person_detail(request: ApiRequest, person_id: str) -> HTTPResponse:
     person = await request.app.ctx.persons.person(parse_id("person_id", person_id))
     return model_response(person)
 
@@ -40,6 +41,6 @@ async def person_detail(request: Request, person_id: str) -> HTTPResponse:
 @openapi.response(200, json_content(list[FilmShort]))
 @path_id("person_id")
 @query_params(PageQuery)
-async def person_films(request: Request, person_id: str, query: PageQuery) -> HTTPResponse:
+async def person_films(request: ApiRequest, person_id: str, query: PageQuery) -> HTTPResponse:
     page = await request.app.ctx.persons.films(parse_id("person_id", person_id), query)
     return page_response(request, page, query)

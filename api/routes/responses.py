@@ -7,8 +7,9 @@ from typing import Any
 from urllib.parse import urlencode
 
 from pydantic import BaseModel, TypeAdapter
-from sanic import HTTPResponse, Request
+from sanic import HTTPResponse
 
+from api.context import ApiRequest
 from api.models.page import Page
 from api.models.query import PageQuery
 
@@ -29,7 +30,7 @@ def _list_adapter(item_type: type[BaseModel]) -> TypeAdapter[list[Any]]:
     return adapter
 
 
-def page_response(request: Request, page: Page[Any], query: PageQuery) -> HTTPResponse:
+def page_response(request: ApiRequest, page: Page[Any], query: PageQuery) -> HTTPResponse:
     body = _list_adapter(type(page.items[0])).dump_json(page.items) if page.items else b"[]"
     headers = {"X-Total-Count": str(page.total)}
     links = _links(request, query, page.total)
@@ -38,7 +39,7 @@ def page_response(request: Request, page: Page[Any], query: PageQuery) -> HTTPRe
     return HTTPResponse(body, content_type=JSON, headers=headers)
 
 
-def _links(request: Request, query: PageQuery, total: int) -> str:
+def _links(request: ApiRequest, query: PageQuery, total: int) -> str:
     params = {name: value for name, value in query.model_dump(mode="json").items() if value is not None}
 
     def link(page_number: int, rel: str) -> str:

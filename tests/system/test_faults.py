@@ -57,7 +57,7 @@ def log_in(gateway: httpx.Client, login: str) -> dict:
 def assert_unavailable(response: httpx.Response) -> None:
     assert response.status_code == 503, f"{response.request.url}: {response.status_code} {response.text}"
     assert response.headers["content-type"].startswith("application/json")
-    assert response.json()["error"] == "dependency_unavailable"
+    assert response.json()["code"] == "dependency_unavailable"
 
 
 def test_redis_down_content_still_answers_and_revoked_tokens_stay_revoked(gateway, stack):

@@ -31,7 +31,7 @@ def test_the_gateway_refuses_oversized_requests_with_json(gateway: httpx.Client,
     response = gateway.request(**request_kwargs)
     assert response.status_code == status, response.text[:300]
     assert response.headers["content-type"].startswith("application/json")
-    assert response.json() == {"error": "request_too_large", "detail": response.json()["detail"]}
+    assert response.json() == {"code": "request_too_large", "detail": response.json()["detail"]}
     assert "exceeds" in response.json()["detail"]
 
 
@@ -39,11 +39,11 @@ def test_a_request_under_the_gateway_limit_but_over_the_services_gets_their_413(
     """Between the two limits the service itself answers, with the 413 its OpenAPI document lists."""
     response = gateway.get("/api/v1/films/search", params={"query": "a" * 8100})
     assert response.status_code == 413, response.text[:300]
-    assert response.json()["error"] == "payloadtoolarge"
+    assert response.json()["code"] == "request_too_large"
 
 
 def test_unknown_and_internal_gateway_paths_are_json_404(gateway: httpx.Client):
     for path in ("/nowhere", "/gateway/errors/uri-too-long"):
         response = gateway.get(path)
         assert response.status_code == 404, path
-        assert response.json() == {"error": "not_found", "detail": "no such route"}, path
+        assert response.json() == {"code": "not_found", "detail": "no such route"}, path

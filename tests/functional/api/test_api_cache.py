@@ -39,7 +39,7 @@ def test_uncached_request_with_elasticsearch_unreachable_is_503(api_es_down, cat
     response = api_es_down.get("/api/v1/films", params={"sort": "title", "page_size": 13})
     assert response.status_code == 503
     body = response.json()
-    assert body["error"] == "dependency_unavailable"
+    assert body["code"] == "dependency_unavailable"
     assert body["dependency"] == "elasticsearch"
 
 

@@ -138,4 +138,4 @@ def test_aliases_and_trailing_slash_give_the_same_answer(api, catalogue):
 def test_unknown_film_is_404_json(api):
     response = api.get("/api/v1/films/00000000-0000-4000-8000-000000000000")
     assert response.status_code == 404
-    assert response.json()["error"] == "not_found"
+    assert response.json()["code"] == "not_found"

@@ -33,4 +33,4 @@ def test_one_genre(api, catalogue):
 def test_unknown_genre_is_404(api):
     response = api.get("/api/v1/genres/00000000-0000-4000-8000-000000000000")
     assert response.status_code == 404
-    assert response.json()["error"] == "not_found"
+    assert response.json()["code"] == "not_found"

@@ -30,10 +30,10 @@ def test_an_oversized_request_gets_a_documented_json_413(
 
     assert response.status_code == 413, f"{kind}: {response.status_code} {response.text[:200]}"
     assert response.headers["content-type"] == "application/json"
-    assert response.json() == {"error": "payloadtoolarge", "detail": "Request header exceeds the size limit"}
+    assert response.json() == {"code": "request_too_large", "detail": "Request header exceeds the size limit"}
     answer = documented_answers(api, "/api/v1/films/search")["413"]
     schema = answer["content"]["application/json"]["schema"]
-    assert set(schema["required"]) == {"error", "detail"} <= response.json().keys()
+    assert set(schema["required"]) == {"code", "detail"} <= response.json().keys()
 
 
 def test_every_operation_documents_the_413(api: httpx.Client) -> None:

@@ -58,4 +58,4 @@ def test_unknown_person_and_their_films_are_404(api):
     for path in (f"/api/v1/persons/{unknown}", f"/api/v1/persons/{unknown}/film"):
         response = api.get(path)
         assert response.status_code == 404, path
-        assert response.json()["error"] == "not_found"
+        assert response.json()["code"] == "not_found"

@@ -10,7 +10,7 @@ FILM_ID = "00000000-0000-4000-8000-000000000000"
 def assert_invalid(response, parameter: str) -> dict:
     assert response.status_code == 422, response.text
     body = response.json()
-    assert body["error"] == "invalid_parameter"
+    assert body["code"] == "invalid_parameter"
     assert body["parameter"] == parameter
     assert parameter in body["detail"]
     return body
@@ -100,7 +100,7 @@ def test_unknown_parameters_are_ignored(api, catalogue):
 def test_unknown_path_and_wrong_method_are_json(api, catalogue):
     missing = api.get("/api/v1/nothing-here")
     assert missing.status_code == 404
-    assert missing.json()["error"]
+    assert missing.json()["code"]
     wrong = api.post("/api/v1/films")
     assert wrong.status_code == 405
-    assert wrong.json()["error"]
+    assert wrong.json()["code"]

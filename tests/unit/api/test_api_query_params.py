@@ -52,7 +52,7 @@ def test_invalid_values_name_the_parameter(args, parameter):
     with pytest.raises(InvalidParameter) as raised:
         parse_query(FilmListQuery, args, 10_000)
     assert raised.value.parameter == parameter
-    assert raised.value.status == 422
+    assert raised.value.status_code == 422
 
 
 def test_result_window_bounds_the_page_number():

@@ -1,12 +1,18 @@
-"""The cache's pure parts: key normalization and the single in-flight load per key."""
+"""The cache's pure parts: key normalization, the single in-flight load per key, and the keys the
+cached repository builds from a call."""
 
 from __future__ import annotations
 
 import asyncio
+from uuid import UUID
 
 from pydantic import TypeAdapter
 
-from api.repositories.cache import ResponseCache, request_suffix
+from api.models.film import FilmShort
+from api.models.page import Page
+from api.models.person import Person
+from api.models.query import PageQuery
+from api.repositories.cache import CachedRepository, ResponseCache, request_suffix
 from api.repositories.redis_link import RedisLink
 
 
@@ -71,3 +77,47 @@ def test_a_hit_is_parsed_once_per_worker_while_redis_returns_the_same_bytes():
     changed = cache._decode("k", b"[3]", adapter)
     assert changed == [3]
     assert cache._decode("other", b"[1,2]", adapter) is not first
+
+
+class RecordingCache(ResponseCache):
+    """Records what each call asks of the cache, then loads straight through."""
+
+    def __init__(self) -> None:
+        super().__init__(RedisLink("redis://127.0.0.1:1/0", timeout=1), index_prefix="unit_", ttl=0)
+        self.calls: list[tuple[str, str, dict[str, object], object]] = []
+
+    async def fetch(self, index, operation, params, adapter, load):
+        self.calls.append((index, operation, dict(params), adapter))
+        return await load()
+
+
+class PersonsInMemory:
+    async def get(self, person_id: UUID) -> Person | None:
+        return Person(uuid=person_id, full_name="Ridley Scott", films=[])
+
+    async def films(self, person_id: UUID, query: PageQuery) -> Page[FilmShort] | None:
+        return Page[FilmShort](items=[], total=0)
+
+
+def test_the_cached_repository_keys_each_call_by_its_id_and_query_fields():
+    person_id = UUID("00000000-0000-4000-8000-000000000001")
+    cache = RecordingCache()
+    cached = CachedRepository(PersonsInMemory(), cache, "persons", {"get": "person", "films": "person-films"})
+    repository = cached.as_repository()
+
+    async def scenario() -> tuple[object, object]:
+        return await repository.get(person_id), await repository.films(person_id, PageQuery(page_size=5))
+
+    person, films = asyncio.run(scenario())
+
+    assert person == Person(uuid=person_id, full_name="Ridley Scott", films=[])
+    assert films == Page[FilmShort](items=[], total=0)
+    (_, get_operation, get_params, get_adapter), (_, films_operation, films_params, _) = cache.calls
+    assert (get_operation, get_params) == ("person", {"id": person_id})
+    assert (films_operation, films_params) == (
+        "person-films",
+        {"id": person_id, "page_size": 5, "page_number": 1},
+    )
+    # Answers are stored through the wrapped method's own return type.
+    assert get_adapter.validate_json(b"null") is None
+    assert not hasattr(cached, "search")
