@@ -14,7 +14,6 @@ from tortoise import Tortoise
 from auth.database import tortoise_config
 from auth.errors import install_error_handlers
 from auth.routes.accounts import accounts
-from auth.routes.openapi_schemas import ErrorBody
 from auth.routes.permissions import permissions
 from auth.routes.roles import roles
 from auth.routes.service_info import service_info
@@ -28,6 +27,7 @@ from auth.services.signing_keys import load_signing_key
 from auth.services.throttle import LoginThrottle
 from auth.services.tokens import TokenCodec
 from auth.settings import Settings
+from http_errors import ErrorBody
 from openapi30 import document_size_limits
 
 log = logging.getLogger("auth")

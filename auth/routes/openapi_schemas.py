@@ -1,6 +1,7 @@
 """The documented error answers and the 204s of the auth service's OpenAPI schema.
 
-The schemas themselves come from pydantic's own JSON schema through `openapi30`.
+The error body is the shared `http_errors.ErrorBody`; the reasons given for each status are this
+service's own.
 """
 
 from __future__ import annotations
@@ -8,22 +9,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from pydantic import BaseModel
-from sanic_ext import openapi
 from sanic_ext.extensions.openapi.builders import OperationStore
 from sanic_ext.extensions.openapi.definitions import Response
 
-from openapi30 import json_content
+from http_errors import ErrorAnswers
 
 Handler = TypeVar("Handler", bound=Callable[..., Any])
-
-
-class ErrorBody(BaseModel):
-    """Every 4xx/5xx answer: a machine-readable code, a sentence, and for 422 the fields."""
-
-    code: str
-    detail: str
-    errors: list[dict[str, str]] | None = None
 
 
 ERROR_REASONS = {
@@ -36,17 +27,8 @@ ERROR_REASONS = {
     429: "too many failed logins; see Retry-After",
     503: "the account database is unavailable",
 }
-
-
-def errors(*statuses: int) -> Callable[[Handler], Handler]:
-    """Document error answers of a route (JSON `ErrorBody`)."""
-
-    def decorate(handler: Handler) -> Handler:
-        for status in statuses:
-            handler = openapi.response(status, json_content(ErrorBody), ERROR_REASONS[status])(handler)
-        return handler
-
-    return decorate
+# `@errors(404, 409)` documents a route's error answers (JSON `ErrorBody`).
+errors = ErrorAnswers(ERROR_REASONS)
 
 
 def no_content(description: str) -> Callable[[Handler], Handler]:

@@ -9,11 +9,12 @@ from sanic.response import HTTPResponse, empty, json
 from sanic_ext import openapi
 
 from auth.routes.guards import requires_permission
-from auth.routes.openapi_schemas import errors, json_content, no_content
+from auth.routes.openapi_schemas import errors, no_content
 from auth.routes.schemas import CreateRoleBody, RoleOut, UpdateRoleBody, role_body
 from auth.routes.validation import json_body
 from auth.services import roles as role_service
 from auth.services.roles import MANAGE_ROLES
+from openapi30 import json_content
 
 roles = Blueprint("roles", url_prefix="/auth/api/v1")
 
