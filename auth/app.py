@@ -9,8 +9,9 @@ from functools import partial
 import orjson
 from redis.asyncio import Redis
 from sanic import Sanic
-from tortoise import Tortoise
+from tortoise.contrib.sanic import register_tortoise
 
+from auth.context import AuthApp, AuthContext
 from auth.database import tortoise_config
 from auth.errors import install_error_handlers
 from auth.routes.accounts import accounts
@@ -19,9 +20,11 @@ from auth.routes.roles import roles
 from auth.routes.service_info import service_info
 from auth.routes.sessions import sessions
 from auth.services.accounts import AccountService
-from auth.services.login_history import ensure_partitions
+from auth.services.health import HealthService
+from auth.services.login_history import LoginHistory
 from auth.services.passwords import PasswordHasher
 from auth.services.revocation import RevocationList
+from auth.services.roles import RoleService
 from auth.services.sessions import SessionService
 from auth.services.signing_keys import load_signing_key
 from auth.services.throttle import LoginThrottle
@@ -35,10 +38,14 @@ log = logging.getLogger("auth")
 _PARTITION_CHECK_SECONDS = 12 * 3600
 
 
-def create_app(settings: Settings, name: str = "auth") -> Sanic:
+def create_app(settings: Settings, name: str = "auth") -> AuthApp:
     """Build the service; the signing key is loaded here so a missing key fails before listening."""
     # The OpenAPI document keys responses by integer status codes, hence OPT_NON_STR_KEYS.
-    app = Sanic(name, dumps=partial(orjson.dumps, option=orjson.OPT_NON_STR_KEYS))
+    app = Sanic(
+        name,
+        ctx=AuthContext(settings, load_signing_key(settings)),
+        dumps=partial(orjson.dumps, option=orjson.OPT_NON_STR_KEYS),
+    )
     app.config.OAS_URL_PREFIX = "/auth/openapi"
     app.config.OAS_UI_DEFAULT = "swagger"
     app.config.OAS_UI_REDOC = False
@@ -47,49 +54,56 @@ def create_app(settings: Settings, name: str = "auth") -> Sanic:
     app.ext.openapi.describe("Cinema auth service", version="1.0.0")
     app.ext.openapi.add_security_scheme("bearer", "http", scheme="bearer", bearer_format="JWT")
 
-    signing_key = load_signing_key(settings)
-    app.ctx.settings = settings
-    app.ctx.signing_key = signing_key
-
     for blueprint in (service_info, accounts, sessions, roles, permissions):
         app.blueprint(blueprint)
     document_size_limits(app, ErrorBody)
     install_error_handlers(app)
 
-    @app.before_server_start
-    async def connect(app: Sanic) -> None:
-        await Tortoise.init(config=tortoise_config(settings), _enable_global_fallback=True)
-        app.ctx.redis = Redis.from_url(
-            settings.redis_url,
-            socket_timeout=settings.redis_timeout_seconds,
-            socket_connect_timeout=settings.redis_timeout_seconds,
-        )
-        hasher = PasswordHasher(settings.bcrypt_rounds, settings.hash_threads, settings.hash_thread_niceness)
-        codec = TokenCodec(signing_key, settings)
-        revocations = RevocationList(
-            app.ctx.redis, settings.access_ttl_seconds, settings.revocation_mirror_ttl_seconds
-        )
-        app.ctx.hasher = hasher
-        app.ctx.accounts = AccountService(hasher, revocations)
-        app.ctx.sessions = SessionService(
-            hasher, codec, revocations, LoginThrottle(app.ctx.redis, settings), settings.refresh_ttl_seconds
-        )
-        app.add_task(_keep_partitions_ahead(), name="login-history-partitions")
-
-    @app.after_server_stop
-    async def disconnect(app: Sanic) -> None:
-        app.ctx.hasher.close()
-        await app.ctx.redis.aclose()
-        await Tortoise.close_connections()
-
+    # Registered first: the ORM is up before the services start and closed after they stop.
+    register_tortoise(app, config=tortoise_config(settings))
+    app.register_listener(_open_clients, "before_server_start")
+    app.register_listener(_close_clients, "after_server_stop")
     return app
 
 
-async def _keep_partitions_ahead() -> None:
+async def _open_clients(app: AuthApp) -> None:
+    """One Redis client, one hashing pool and the services over them, for the server's loop."""
+    ctx, settings = app.ctx, app.ctx.settings
+    ctx.redis = Redis.from_url(
+        settings.redis_url,
+        socket_timeout=settings.redis_timeout_seconds,
+        socket_connect_timeout=settings.redis_timeout_seconds,
+    )
+    ctx.hasher = PasswordHasher(settings.bcrypt_rounds, settings.hash_threads, settings.hash_thread_niceness)
+    revocations = RevocationList(
+        ctx.redis, settings.access_ttl_seconds, settings.revocation_mirror_ttl_seconds
+    )
+    ctx.roles = RoleService()
+    ctx.login_history = LoginHistory()
+    ctx.health = HealthService(ctx.redis)
+    ctx.accounts = AccountService(ctx.hasher, ctx.roles, revocations)
+    ctx.sessions = SessionService(
+        ctx.hasher,
+        TokenCodec(ctx.signing_key, settings),
+        revocations,
+        LoginThrottle(ctx.redis, settings),
+        ctx.roles,
+        ctx.login_history,
+        settings.refresh_ttl_seconds,
+    )
+    app.add_task(_keep_partitions_ahead(ctx.login_history), name="login-history-partitions")
+
+
+async def _close_clients(app: AuthApp) -> None:
+    app.ctx.hasher.close()
+    await app.ctx.redis.aclose()
+
+
+async def _keep_partitions_ahead(history: LoginHistory) -> None:
     """Login history is partitioned by month: keep the next months' partitions in place."""
     while True:
         try:
-            await ensure_partitions()
+            await history.ensure_partitions()
         except Exception as error:  # retried on the next round; the DEFAULT partition catches rows
             log.warning("could not create login history partitions: %r", error)
         await asyncio.sleep(_PARTITION_CHECK_SECONDS)

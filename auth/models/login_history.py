@@ -1,9 +1,15 @@
 """Login history: every attempt, failed or not. The table is partitioned by month in SQL."""
 
+from __future__ import annotations
+
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 from tortoise import fields
 from tortoise.models import Model
+
+if TYPE_CHECKING:
+    from auth.models.user import User
 
 
 class LoginOutcome(StrEnum):
@@ -17,7 +23,7 @@ class LoginAttempt(Model):
     """One login attempt. ``user`` is empty when the login named no account."""
 
     id = fields.UUIDField(primary_key=True)
-    user: fields.ForeignKeyNullableRelation = fields.ForeignKeyField(
+    user: fields.ForeignKeyNullableRelation[User] = fields.ForeignKeyField(
         "models.User", related_name="login_attempts", null=True, on_delete=fields.CASCADE
     )
     login = fields.CharField(max_length=255)

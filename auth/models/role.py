@@ -1,7 +1,14 @@
 """Roles and their assignment to users."""
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 from tortoise import fields
 from tortoise.models import Model
+
+if TYPE_CHECKING:
+    from auth.models.user import User
 
 
 class Role(Model):
@@ -23,10 +30,10 @@ class UserRole(Model):
     """One role held by one user; deleting either side removes the link."""
 
     id = fields.UUIDField(primary_key=True)
-    user: fields.ForeignKeyRelation = fields.ForeignKeyField(
+    user: fields.ForeignKeyRelation[User] = fields.ForeignKeyField(
         "models.User", related_name="user_roles", on_delete=fields.CASCADE
     )
-    role: fields.ForeignKeyRelation = fields.ForeignKeyField(
+    role: fields.ForeignKeyRelation[Role] = fields.ForeignKeyField(
         "models.Role", related_name="user_roles", on_delete=fields.CASCADE
     )
     created_at = fields.DatetimeField(auto_now_add=True)

@@ -1,7 +1,14 @@
 """Sessions: one per login, the family of refresh tokens that follow from it."""
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 from tortoise import fields
 from tortoise.models import Model
+
+if TYPE_CHECKING:
+    from auth.models.user import User
 
 
 class Session(Model):
@@ -11,7 +18,7 @@ class Session(Model):
     """
 
     id = fields.UUIDField(primary_key=True)
-    user: fields.ForeignKeyRelation = fields.ForeignKeyField(
+    user: fields.ForeignKeyRelation[User] = fields.ForeignKeyField(
         "models.User", related_name="sessions", on_delete=fields.CASCADE
     )
     refresh_jti = fields.UUIDField()

@@ -13,6 +13,6 @@ from sanic_ext.extensions.openapi.builders import OperationStore
 
 
 def carry_documentation(inner: Callable[..., Any], outer: Callable[..., Any]) -> None:
-    store = OperationStore()
+    store = OperationStore()  # type: ignore[no-untyped-call]  # sanic-ext leaves its __init__ unannotated
     if inner in store:
         store[outer] = store.pop(inner)

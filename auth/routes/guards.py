@@ -6,19 +6,18 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any, TypeVar
 
-from sanic import Request
 from sanic_ext import openapi
 
+from auth.context import AuthRequest
 from auth.errors import InvalidToken, PermissionDenied
 from auth.routes.documentation import carry_documentation
 from auth.routes.openapi_schemas import errors
-from auth.services import roles
 from auth.services.tokens import TokenClaims
 
 Handler = TypeVar("Handler", bound=Callable[..., Any])
 
 
-def bearer_token(request: Request) -> str:
+def bearer_token(request: AuthRequest) -> str:
     scheme, _, token = (request.headers.get("authorization") or "").partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise InvalidToken("send the access token as 'Authorization: Bearer <token>'")
@@ -29,7 +28,7 @@ def authenticated(handler: Handler) -> Handler:
     """Admit only requests with a valid access token of an open session (``request.ctx.claims``)."""
 
     @wraps(handler)
-    async def guarded(request: Request, *args: Any, **kwargs: Any) -> Any:
+    async def guarded(request: AuthRequest, *args: Any, **kwargs: Any) -> Any:
         request.ctx.claims = await request.app.ctx.sessions.authenticate(bearer_token(request))
         return await handler(request, *args, **kwargs)
 
@@ -37,21 +36,21 @@ def authenticated(handler: Handler) -> Handler:
     return errors(401, 503)(openapi.secured("bearer")(guarded))  # type: ignore[return-value]
 
 
-def claims_of(request: Request) -> TokenClaims:
+def claims_of(request: AuthRequest) -> TokenClaims:
     claims: TokenClaims = request.ctx.claims
     return claims
 
 
-async def require_permission(request: Request, permission: str) -> None:
+async def require_permission(request: AuthRequest, permission: str) -> None:
     """Checked against the roles in the database, so a revoked role stops working at once."""
-    if not await roles.has_permission(claims_of(request).user_id, permission):
+    if not await request.app.ctx.roles.has_permission(claims_of(request).user_id, permission):
         raise PermissionDenied(f"requires the permission {permission!r}")
 
 
 def requires_permission(permission: str) -> Callable[[Handler], Handler]:
     def decorate(handler: Handler) -> Handler:
         @wraps(handler)
-        async def guarded(request: Request, *args: Any, **kwargs: Any) -> Any:
+        async def guarded(request: AuthRequest, *args: Any, **kwargs: Any) -> Any:
             await require_permission(request, permission)
             return await handler(request, *args, **kwargs)
 

@@ -4,16 +4,17 @@ from __future__ import annotations
 
 import uuid
 
-from sanic import Blueprint, Request
-from sanic.response import HTTPResponse, json
+from sanic import Blueprint
+from sanic.response import HTTPResponse
 from sanic_ext import openapi
 
+from auth.context import AuthRequest
 from auth.errors import InvalidRequest
 from auth.routes.guards import authenticated, claims_of, require_permission
 from auth.routes.openapi_schemas import errors
-from auth.routes.schemas import PermissionOut, permission_body
+from auth.routes.responses import model_json
+from auth.routes.schemas import PermissionOut
 from auth.routes.validation import unstorable
-from auth.services import roles as role_service
 from auth.services.roles import MANAGE_ROLES
 from openapi30 import json_content
 
@@ -27,12 +28,12 @@ _MAX_PERMISSION_LENGTH = 128
 @openapi.response(200, json_content(PermissionOut))
 @errors(404, 422)
 @authenticated
-async def check_permission(request: Request, user_id: uuid.UUID, permission: str) -> HTTPResponse:
+async def check_permission(request: AuthRequest, user_id: uuid.UUID, permission: str) -> HTTPResponse:
     if len(permission) > _MAX_PERMISSION_LENGTH:
         raise InvalidRequest([{"field": "permission", "message": "at most 128 characters"}])
     if unstorable(permission) is not None:
         raise InvalidRequest([{"field": "permission", "message": "a NUL character or an unpaired surrogate"}])
     if claims_of(request).user_id != user_id:
         await require_permission(request, MANAGE_ROLES)
-    granted = await role_service.permission_granted(user_id, permission)
-    return json(permission_body(user_id, permission, granted))
+    granted = await request.app.ctx.roles.permission_granted(user_id, permission)
+    return model_json(PermissionOut(user_id=user_id, permission=permission, granted=granted))

@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import uuid
 
-from sanic import Blueprint, Request
-from sanic.response import HTTPResponse, empty, json
+from sanic import Blueprint
+from sanic.response import HTTPResponse, empty
 from sanic_ext import openapi
 
+from auth.context import AuthRequest
 from auth.routes.guards import requires_permission
 from auth.routes.openapi_schemas import errors, no_content
-from auth.routes.schemas import CreateRoleBody, RoleOut, UpdateRoleBody, role_body
+from auth.routes.responses import model_json
+from auth.routes.schemas import CreateRoleBody, RoleOut, UpdateRoleBody
 from auth.routes.validation import json_body
-from auth.services import roles as role_service
 from auth.services.roles import MANAGE_ROLES
 from openapi30 import json_content
 
@@ -23,8 +24,8 @@ roles = Blueprint("roles", url_prefix="/auth/api/v1")
 @openapi.summary("Every role")
 @openapi.response(200, json_content(list[RoleOut]))
 @requires_permission(MANAGE_ROLES)
-async def list_roles(request: Request) -> HTTPResponse:
-    return json([role_body(role) for role in await role_service.list_roles()])
+async def list_roles(request: AuthRequest) -> HTTPResponse:
+    return model_json([RoleOut.of(role) for role in await request.app.ctx.roles.list_roles()])
 
 
 @roles.post("/roles")
@@ -33,9 +34,9 @@ async def list_roles(request: Request) -> HTTPResponse:
 @errors(409)
 @requires_permission(MANAGE_ROLES)
 @json_body(CreateRoleBody)
-async def create_role(request: Request, body: CreateRoleBody) -> HTTPResponse:
-    role = await role_service.create_role(body.name, body.description, body.permissions)
-    return json(role_body(role), status=201)
+async def create_role(request: AuthRequest, body: CreateRoleBody) -> HTTPResponse:
+    role = await request.app.ctx.roles.create_role(body.name, body.description, body.permissions)
+    return model_json(RoleOut.of(role), status=201)
 
 
 @roles.get("/roles/<role_id:uuid>")
@@ -43,8 +44,8 @@ async def create_role(request: Request, body: CreateRoleBody) -> HTTPResponse:
 @openapi.response(200, json_content(RoleOut))
 @errors(404)
 @requires_permission(MANAGE_ROLES)
-async def get_role(request: Request, role_id: uuid.UUID) -> HTTPResponse:
-    return json(role_body(await role_service.get_role(role_id)))
+async def get_role(request: AuthRequest, role_id: uuid.UUID) -> HTTPResponse:
+    return model_json(RoleOut.of(await request.app.ctx.roles.get_role(role_id)))
 
 
 @roles.patch("/roles/<role_id:uuid>")
@@ -53,9 +54,9 @@ async def get_role(request: Request, role_id: uuid.UUID) -> HTTPResponse:
 @errors(404, 409)
 @requires_permission(MANAGE_ROLES)
 @json_body(UpdateRoleBody)
-async def update_role(request: Request, role_id: uuid.UUID, body: UpdateRoleBody) -> HTTPResponse:
-    role = await role_service.update_role(role_id, body.name, body.description, body.permissions)
-    return json(role_body(role))
+async def update_role(request: AuthRequest, role_id: uuid.UUID, body: UpdateRoleBody) -> HTTPResponse:
+    role = await request.app.ctx.roles.update_role(role_id, body.name, body.description, body.permissions)
+    return model_json(RoleOut.of(role))
 
 
 @roles.delete("/roles/<role_id:uuid>")
@@ -63,8 +64,8 @@ async def update_role(request: Request, role_id: uuid.UUID, body: UpdateRoleBody
 @no_content("deleted")
 @errors(404, 409)
 @requires_permission(MANAGE_ROLES)
-async def delete_role(request: Request, role_id: uuid.UUID) -> HTTPResponse:
-    await role_service.delete_role(role_id)
+async def delete_role(request: AuthRequest, role_id: uuid.UUID) -> HTTPResponse:
+    await request.app.ctx.roles.delete_role(role_id)
     return empty()
 
 
@@ -73,8 +74,8 @@ async def delete_role(request: Request, role_id: uuid.UUID) -> HTTPResponse:
 @openapi.response(200, json_content(list[RoleOut]))
 @errors(404)
 @requires_permission(MANAGE_ROLES)
-async def user_roles(request: Request, user_id: uuid.UUID) -> HTTPResponse:
-    return json([role_body(role) for role in await role_service.roles_of(user_id)])
+async def user_roles(request: AuthRequest, user_id: uuid.UUID) -> HTTPResponse:
+    return model_json([RoleOut.of(role) for role in await request.app.ctx.roles.roles_of(user_id)])
 
 
 @roles.put("/users/<user_id:uuid>/roles/<role_id:uuid>")
@@ -82,8 +83,8 @@ async def user_roles(request: Request, user_id: uuid.UUID) -> HTTPResponse:
 @no_content("assigned")
 @errors(404)
 @requires_permission(MANAGE_ROLES)
-async def assign_role(request: Request, user_id: uuid.UUID, role_id: uuid.UUID) -> HTTPResponse:
-    await role_service.assign_role(user_id, role_id)
+async def assign_role(request: AuthRequest, user_id: uuid.UUID, role_id: uuid.UUID) -> HTTPResponse:
+    await request.app.ctx.roles.assign_role(user_id, role_id)
     return empty()
 
 
@@ -92,6 +93,6 @@ async def assign_role(request: Request, user_id: uuid.UUID, role_id: uuid.UUID) 
 @no_content("revoked")
 @errors(404)
 @requires_permission(MANAGE_ROLES)
-async def revoke_role(request: Request, user_id: uuid.UUID, role_id: uuid.UUID) -> HTTPResponse:
-    await role_service.revoke_role(user_id, role_id)
+async def revoke_role(request: AuthRequest, user_id: uuid.UUID, role_id: uuid.UUID) -> HTTPResponse:
+    await request.app.ctx.roles.revoke_role(user_id, role_id)
     return empty()

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, StringConstraints, WithJsonSchema
 
-from auth.models import LoginAttempt, Role, User
-from auth.services.accounts import LOGIN_PATTERN
+from auth.models import LoginAttempt, LoginOutcome, Role
+from auth.services.accounts import LOGIN_PATTERN, Account
+from auth.services.health import Health
+from auth.services.tokens import TokenPair
 
 Login = Annotated[str, StringConstraints(pattern=LOGIN_PATTERN)]
 Email = Annotated[str, StringConstraints(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$", max_length=254)]
@@ -73,38 +75,12 @@ class PageQuery(BaseModel):
     page_size: int = Field(default=50, ge=1, le=100)
 
 
-def user_body(user: User, roles: list[str]) -> dict[str, Any]:
-    return {
-        "id": str(user.id),
-        "login": user.login,
-        "email": user.email,
-        "roles": roles,
-        "created_at": user.created_at.isoformat(),
-    }
-
-
-def role_body(role: Role) -> dict[str, Any]:
-    return {
-        "id": str(role.id),
-        "name": role.name,
-        "description": role.description,
-        "permissions": list(role.permissions),
-        "builtin": role.is_builtin,
-    }
-
-
-def login_attempt_body(attempt: LoginAttempt) -> dict[str, Any]:
-    return {
-        "attempted_at": attempt.attempted_at.isoformat(),
-        "success": attempt.outcome == "success",
-        "outcome": str(attempt.outcome),
-        "ip": attempt.ip,
-        "user_agent": attempt.user_agent,
-    }
-
-
-def permission_body(user_id: uuid.UUID, permission: str, granted: bool) -> dict[str, Any]:
-    return {"user_id": str(user_id), "permission": permission, "granted": granted}
+# isoformat's "+00:00", which these answers have always carried, where pydantic would write "Z".
+Timestamp = Annotated[
+    datetime,
+    PlainSerializer(datetime.isoformat, return_type=str, when_used="json"),
+    WithJsonSchema({"type": "string", "format": "date-time"}),
+]
 
 
 class UserOut(BaseModel):
@@ -112,7 +88,14 @@ class UserOut(BaseModel):
     login: str
     email: str | None
     roles: list[str]
-    created_at: datetime
+    created_at: Timestamp
+
+    @classmethod
+    def of(cls, account: Account) -> UserOut:
+        user = account.user
+        return cls(
+            id=user.id, login=user.login, email=user.email, roles=account.roles, created_at=user.created_at
+        )
 
 
 class TokenPairOut(BaseModel):
@@ -120,6 +103,12 @@ class TokenPairOut(BaseModel):
     refresh_token: str
     token_type: str = "Bearer"  # noqa: S105 (the scheme name)
     expires_in: int
+
+    @classmethod
+    def of(cls, pair: TokenPair) -> TokenPairOut:
+        return cls(
+            access_token=pair.access_token, refresh_token=pair.refresh_token, expires_in=pair.expires_in
+        )
 
 
 class RoleOut(BaseModel):
@@ -129,13 +118,33 @@ class RoleOut(BaseModel):
     permissions: list[str]
     builtin: bool
 
+    @classmethod
+    def of(cls, role: Role) -> RoleOut:
+        return cls(
+            id=role.id,
+            name=role.name,
+            description=role.description,
+            permissions=list(role.permissions),
+            builtin=role.is_builtin,
+        )
+
 
 class LoginAttemptOut(BaseModel):
-    attempted_at: datetime
+    attempted_at: Timestamp
     success: bool
     outcome: str
     ip: str | None
     user_agent: str | None
+
+    @classmethod
+    def of(cls, attempt: LoginAttempt) -> LoginAttemptOut:
+        return cls(
+            attempted_at=attempt.attempted_at,
+            success=attempt.outcome == LoginOutcome.SUCCESS,
+            outcome=str(attempt.outcome),
+            ip=attempt.ip,
+            user_agent=attempt.user_agent,
+        )
 
 
 class PermissionOut(BaseModel):
@@ -144,6 +153,34 @@ class PermissionOut(BaseModel):
     granted: bool
 
 
-class ErrorOut(BaseModel):
-    code: str
-    detail: str
+class JwkOut(BaseModel):
+    """An Ed25519 public key (RFC 8037) with its key id."""
+
+    crv: str
+    kty: str
+    x: str
+    kid: str
+    alg: str
+    use: str
+
+
+class JwksOut(BaseModel):
+    keys: list[JwkOut]
+
+
+class HealthOut(BaseModel):
+    status: Literal["ok", "degraded", "unavailable"]
+    postgres: Literal["ok", "unavailable"]
+    redis: Literal["ok", "unavailable"]
+
+    @classmethod
+    def of(cls, health: Health) -> HealthOut:
+        if not health.ready:
+            status: Literal["ok", "degraded", "unavailable"] = "unavailable"
+        else:
+            status = "ok" if health.redis else "degraded"
+        return cls(
+            status=status,
+            postgres="ok" if health.postgres else "unavailable",
+            redis="ok" if health.redis else "unavailable",
+        )

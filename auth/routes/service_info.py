@@ -2,42 +2,31 @@
 
 from __future__ import annotations
 
-import logging
-
-from sanic import Blueprint, Request
-from sanic.response import HTTPResponse, json
+from sanic import Blueprint
+from sanic.response import HTTPResponse
 from sanic_ext import openapi
-from tortoise import connections
+
+from auth.context import AuthRequest
+from auth.routes.responses import model_json
+from auth.routes.schemas import HealthOut, JwkOut, JwksOut
+from openapi30 import json_content
 
 service_info = Blueprint("service_info", url_prefix="/auth")
-log = logging.getLogger("auth")
 
 
 @service_info.get("/.well-known/jwks.json")
 @openapi.summary("Public keys that verify the access tokens (JWKS)")
-async def jwks(request: Request) -> HTTPResponse:
+@openapi.response(200, json_content(JwksOut), "the current signing key")
+async def jwks(request: AuthRequest) -> HTTPResponse:
+    keys = JwksOut(keys=[JwkOut.model_validate(request.app.ctx.signing_key.jwk())])
     # Keys change only on restart, so other services may cache them for a while.
-    return json(
-        {"keys": [request.app.ctx.signing_key.jwk()]}, headers={"Cache-Control": "public, max-age=300"}
-    )
+    return model_json(keys, headers={"Cache-Control": "public, max-age=300"})
 
 
 @service_info.get("/health")
 @openapi.summary("Postgres is required (503 without it); Redis only speeds things up")
-async def health(request: Request) -> HTTPResponse:
-    checks: dict[str, str] = {}
-    try:
-        await connections.get("default").execute_query("SELECT 1")
-        checks["postgres"] = "ok"
-    except Exception as error:  # any failure means the same: not ready
-        log.warning("health: postgres unavailable: %r", error)
-        checks["postgres"] = "unavailable"
-    try:
-        await request.app.ctx.redis.ping()
-        checks["redis"] = "ok"
-    except Exception as error:
-        log.warning("health: redis unavailable: %r", error)
-        checks["redis"] = "unavailable"
-    if checks["postgres"] != "ok":
-        return json({"status": "unavailable", **checks}, status=503)
-    return json({"status": "ok" if checks["redis"] == "ok" else "degraded", **checks})
+@openapi.response(200, json_content(HealthOut), "ready; with Redis down the status is degraded")
+@openapi.response(503, json_content(HealthOut), "Postgres is unavailable")
+async def health(request: AuthRequest) -> HTTPResponse:
+    health = await request.app.ctx.health.check()
+    return model_json(HealthOut.of(health), status=200 if health.ready else 503)

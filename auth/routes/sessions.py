@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from sanic import Blueprint, Request
-from sanic.response import HTTPResponse, empty, json
+from sanic import Blueprint
+from sanic.response import HTTPResponse, empty
 from sanic_ext import openapi
 
+from auth.context import AuthRequest
 from auth.routes.guards import authenticated, claims_of
 from auth.routes.openapi_schemas import errors, no_content
+from auth.routes.responses import model_json
 from auth.routes.schemas import LogInBody, LogOutBody, RefreshBody, TokenPairOut
 from auth.routes.validation import json_body
 from auth.services.client_address import client_ip
@@ -17,7 +19,7 @@ from openapi30 import json_content
 sessions = Blueprint("sessions", url_prefix="/auth/api/v1")
 
 
-def _client(request: Request) -> Client:
+def _client(request: AuthRequest) -> Client:
     trusted = request.app.ctx.settings.trusted_proxies
     ip = client_ip(
         request.conn_info.client_ip if request.conn_info else None,
@@ -32,9 +34,9 @@ def _client(request: Request) -> Client:
 @openapi.response(200, json_content(TokenPairOut))
 @errors(401, 429)
 @json_body(LogInBody)
-async def log_in(request: Request, body: LogInBody) -> HTTPResponse:
+async def log_in(request: AuthRequest, body: LogInBody) -> HTTPResponse:
     pair = await request.app.ctx.sessions.log_in(body.login, body.password, _client(request))
-    return json(pair.body())
+    return model_json(TokenPairOut.of(pair))
 
 
 @sessions.post("/refresh")
@@ -42,9 +44,9 @@ async def log_in(request: Request, body: LogInBody) -> HTTPResponse:
 @openapi.response(200, json_content(TokenPairOut))
 @errors(401)
 @json_body(RefreshBody)
-async def refresh(request: Request, body: RefreshBody) -> HTTPResponse:
+async def refresh(request: AuthRequest, body: RefreshBody) -> HTTPResponse:
     pair = await request.app.ctx.sessions.refresh(body.refresh_token)
-    return json(pair.body())
+    return model_json(TokenPairOut.of(pair))
 
 
 @sessions.post("/logout")
@@ -52,6 +54,6 @@ async def refresh(request: Request, body: RefreshBody) -> HTTPResponse:
 @no_content("logged out")
 @authenticated
 @json_body(LogOutBody, required=False)
-async def log_out(request: Request, body: LogOutBody) -> HTTPResponse:
+async def log_out(request: AuthRequest, body: LogOutBody) -> HTTPResponse:
     await request.app.ctx.sessions.log_out(claims_of(request), everywhere=body.all)
     return empty()

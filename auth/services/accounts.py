@@ -1,19 +1,29 @@
-"""Sign-up and changes to one's own account."""
+"""Sign-up, the caller's own account and changes to it, and the administrator made from the CLI."""
 
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 
 from tortoise.exceptions import IntegrityError
 
-from auth.errors import Conflict, InvalidRequest, PermissionDenied
+from auth.errors import Conflict, InvalidRequest, InvalidToken, PermissionDenied
 from auth.models import User
 from auth.services.password_policy import password_problem
 from auth.services.passwords import PasswordHasher
 from auth.services.revocation import RevocationList
+from auth.services.roles import RoleService
 
 # 3-64 letters, digits, '.', '_' or '-': safe in URLs, logs and file names alike.
 LOGIN_PATTERN = r"^[A-Za-z0-9._-]{3,64}$"
+
+
+@dataclass(frozen=True)
+class Account:
+    """A user with the names of the roles they hold."""
+
+    user: User
+    roles: list[str]
 
 
 def _require_acceptable(password: str, login: str, field: str = "password") -> None:
@@ -23,40 +33,77 @@ def _require_acceptable(password: str, login: str, field: str = "password") -> N
 
 
 class AccountService:
-    def __init__(self, hasher: PasswordHasher, revocations: RevocationList) -> None:
+    def __init__(self, hasher: PasswordHasher, roles: RoleService, revocations: RevocationList) -> None:
         self._hasher = hasher
+        self._roles = roles
         self._revocations = revocations
 
-    async def sign_up(self, login: str, password: str, email: str | None) -> User:
+    async def sign_up(self, login: str, password: str, email: str | None) -> Account:
         _require_acceptable(password, login)
         if await User.exists(login=login):
             raise Conflict(f"login {login!r} is taken")
         password_hash = await self._hasher.hash(password)
         try:
-            return await User.create(id=uuid.uuid4(), login=login, email=email, password_hash=password_hash)
+            user = await User.create(id=uuid.uuid4(), login=login, email=email, password_hash=password_hash)
         except IntegrityError as error:
             # Two sign-ups raced for the same login; the unique index decided.
             raise Conflict(f"login {login!r} is taken") from error
+        return Account(user, [])
 
-    async def change_login(self, user: User, login: str) -> User:
-        if login == user.login:
-            return user
-        if await User.exists(login=login):
-            raise Conflict(f"login {login!r} is taken")
-        user.login = login
-        try:
-            await user.save(update_fields=["login", "updated_at"])
-        except IntegrityError as error:
-            raise Conflict(f"login {login!r} is taken") from error
-        return user
+    async def own_account(self, user_id: uuid.UUID) -> Account:
+        """The account a valid token names; it may have been deleted since the token was issued."""
+        user = await self._user(user_id)
+        return Account(user, await self._roles.role_names(user.id))
+
+    async def change_login(self, user_id: uuid.UUID, login: str) -> Account:
+        user = await self._user(user_id)
+        if login != user.login:
+            if await User.exists(login=login):
+                raise Conflict(f"login {login!r} is taken")
+            user.login = login
+            try:
+                await user.save(update_fields=["login", "updated_at"])
+            except IntegrityError as error:
+                raise Conflict(f"login {login!r} is taken") from error
+        return Account(user, await self._roles.role_names(user.id))
 
     async def change_password(
-        self, user: User, old_password: str, new_password: str, current_session: uuid.UUID
+        self, user_id: uuid.UUID, old_password: str, new_password: str, current_session: uuid.UUID
     ) -> None:
         """Requires the old password; every other session of the user ends."""
+        user = await self._user(user_id)
         if not await self._hasher.verify(old_password, user.password_hash):
             raise PermissionDenied("old_password is wrong")
         _require_acceptable(new_password, user.login, field="new_password")
         user.password_hash = await self._hasher.hash(new_password)
         await user.save(update_fields=["password_hash", "updated_at"])
         await self._revocations.revoke_user_sessions(user.id, keep=current_session)
+
+    async def _user(self, user_id: uuid.UUID) -> User:
+        user = await User.get_or_none(id=user_id)
+        if user is None:
+            raise InvalidToken("the account no longer exists")
+        return user
+
+
+class SuperuserService:
+    """The administrator made from the command line, before any session exists: nothing is
+    revoked, so it needs no Redis."""
+
+    def __init__(self, hasher: PasswordHasher, roles: RoleService) -> None:
+        self._hasher = hasher
+        self._roles = roles
+
+    async def create_or_update(self, login: str, password: str, email: str | None) -> str:
+        """Create the account (or give an existing one a new password) and grant it the admin role."""
+        password_hash = await self._hasher.hash(password)
+        user = await User.get_or_none(login=login)
+        if user is None:
+            user = await User.create(id=uuid.uuid4(), login=login, email=email, password_hash=password_hash)
+            verb = "created"
+        else:
+            user.password_hash = password_hash
+            await user.save(update_fields=["password_hash", "updated_at"])
+            verb = "updated"
+        await self._roles.grant_admin(user.id)
+        return f"{verb} superuser {login} ({user.id})"

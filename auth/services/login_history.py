@@ -10,32 +10,36 @@ from tortoise import connections
 from auth.models import LoginAttempt, LoginOutcome
 
 
-async def record_attempt(
-    login: str, outcome: LoginOutcome, user_id: uuid.UUID | None, ip: str | None, user_agent: str | None
-) -> None:
-    await LoginAttempt.create(
-        id=uuid.uuid4(),
-        user_id=user_id,
-        login=login[:255],
-        outcome=outcome,
-        ip=ip,
-        user_agent=user_agent,
-        attempted_at=datetime.now(UTC),
-    )
+class LoginHistory:
+    async def record(
+        self,
+        login: str,
+        outcome: LoginOutcome,
+        user_id: uuid.UUID | None,
+        ip: str | None,
+        user_agent: str | None,
+    ) -> None:
+        await LoginAttempt.create(
+            id=uuid.uuid4(),
+            user_id=user_id,
+            login=login[:255],
+            outcome=outcome,
+            ip=ip,
+            user_agent=user_agent,
+            attempted_at=datetime.now(UTC),
+        )
 
+    async def page(self, user_id: uuid.UUID, page_number: int, page_size: int) -> list[LoginAttempt]:
+        """Newest first; the id breaks ties so pages never overlap."""
+        return (
+            await LoginAttempt.filter(user_id=user_id)
+            .order_by("-attempted_at", "-id")
+            .offset((page_number - 1) * page_size)
+            .limit(page_size)
+        )
 
-async def history_page(user_id: uuid.UUID, page_number: int, page_size: int) -> list[LoginAttempt]:
-    """Newest first; the id breaks ties so pages never overlap."""
-    return (
-        await LoginAttempt.filter(user_id=user_id)
-        .order_by("-attempted_at", "-id")
-        .offset((page_number - 1) * page_size)
-        .limit(page_size)
-    )
-
-
-async def ensure_partitions(months_ahead: int = 2) -> None:
-    """Create the monthly partitions of the coming months before rows arrive for them."""
-    await connections.get("default").execute_query(
-        "SELECT login_history_ensure_partitions($1)", [months_ahead]
-    )
+    async def ensure_partitions(self, months_ahead: int = 2) -> None:
+        """Create the monthly partitions of the coming months before rows arrive for them."""
+        await connections.get("default").execute_query(
+            "SELECT login_history_ensure_partitions($1)", [months_ahead]
+        )

@@ -6,13 +6,18 @@ import asyncio
 import logging
 import os
 import threading
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from functools import partial
+from typing import TypeVar
 
 import bcrypt
 
 from auth.services.password_policy import MAX_BYTES
 
 log = logging.getLogger("auth.passwords")
+
+Result = TypeVar("Result")
 
 
 def _lower_priority(niceness: int) -> None:
@@ -47,7 +52,7 @@ class PasswordHasher:
 
     async def hash(self, password: str) -> str:
         salt = bcrypt.gensalt(self._rounds)
-        digest = await self._run(bcrypt.hashpw, password.encode(), salt)
+        digest = await self._run(partial(bcrypt.hashpw, password.encode(), salt))
         return digest.decode()
 
     async def verify(self, password: str, password_hash: str | None) -> bool:
@@ -57,13 +62,12 @@ class PasswordHasher:
         """
         if password_hash is None or len(password.encode()) > MAX_BYTES:
             # bcrypt refuses longer input, so the time is spent on a stand-in of legal length.
-            await self._run(bcrypt.checkpw, password.encode()[:MAX_BYTES], self._dummy_hash)
+            await self._run(partial(bcrypt.checkpw, password.encode()[:MAX_BYTES], self._dummy_hash))
             return False
-        return await self._run(bcrypt.checkpw, password.encode(), password_hash.encode())
+        return await self._run(partial(bcrypt.checkpw, password.encode(), password_hash.encode()))
 
-    async def _run(self, func, *args):  # type: ignore[no-untyped-def]
-        loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._pool, func, *args)
+    async def _run(self, call: Callable[[], Result]) -> Result:
+        return await asyncio.get_running_loop().run_in_executor(self._pool, call)
 
     def close(self) -> None:
         self._pool.shutdown(wait=False, cancel_futures=True)

@@ -15,103 +15,99 @@ EVERY_PERMISSION = "*"
 MANAGE_ROLES = "roles:manage"
 
 
-async def role_names(user_id: uuid.UUID) -> list[str]:
-    names = await Role.filter(user_roles__user_id=user_id).values_list("name", flat=True)
-    return sorted(str(name) for name in names)
+class RoleService:
+    """Reads the roles from the database on every call, so a change applies to the next request."""
 
+    async def role_names(self, user_id: uuid.UUID) -> list[str]:
+        names = await Role.filter(user_roles__user_id=user_id).values_list("name", flat=True)
+        return sorted(str(name) for name in names)
 
-async def has_permission(user_id: uuid.UUID, permission: str) -> bool:
-    for granted in await Role.filter(user_roles__user_id=user_id).values_list("permissions", flat=True):
-        if EVERY_PERMISSION in granted or permission in granted:
-            return True
-    return False
+    async def has_permission(self, user_id: uuid.UUID, permission: str) -> bool:
+        for granted in await Role.filter(user_roles__user_id=user_id).values_list("permissions", flat=True):
+            if EVERY_PERMISSION in granted or permission in granted:
+                return True
+        return False
 
+    async def list_roles(self) -> list[Role]:
+        return await Role.all().order_by("name")
 
-async def _role(role_id: uuid.UUID) -> Role:
-    role = await Role.get_or_none(id=role_id)
-    if role is None:
-        raise NotFound(f"role {role_id} not found")
-    return role
+    async def get_role(self, role_id: uuid.UUID) -> Role:
+        role = await Role.get_or_none(id=role_id)
+        if role is None:
+            raise NotFound(f"role {role_id} not found")
+        return role
 
-
-async def _user(user_id: uuid.UUID) -> User:
-    user = await User.get_or_none(id=user_id)
-    if user is None:
-        raise NotFound(f"user {user_id} not found")
-    return user
-
-
-async def list_roles() -> list[Role]:
-    return await Role.all().order_by("name")
-
-
-async def get_role(role_id: uuid.UUID) -> Role:
-    return await _role(role_id)
-
-
-async def create_role(name: str, description: str, permissions: list[str]) -> Role:
-    if await Role.exists(name=name):
-        raise Conflict(f"role {name!r} exists")
-    try:
-        return await Role.create(
-            id=uuid.uuid4(), name=name, description=description, permissions=sorted(set(permissions))
-        )
-    except IntegrityError as error:
-        raise Conflict(f"role {name!r} exists") from error
-
-
-async def update_role(
-    role_id: uuid.UUID, name: str | None, description: str | None, permissions: list[str] | None
-) -> Role:
-    role = await _role(role_id)
-    if role.is_builtin and (name not in (None, role.name) or permissions is not None):
-        raise Conflict(f"the built-in role {role.name!r} keeps its name and permissions")
-    if name is not None and name != role.name:
+    async def create_role(self, name: str, description: str, permissions: list[str]) -> Role:
         if await Role.exists(name=name):
             raise Conflict(f"role {name!r} exists")
-        role.name = name
-    if description is not None:
-        role.description = description
-    if permissions is not None:
-        role.permissions = sorted(set(permissions))
-    try:
-        await role.save()
-    except IntegrityError as error:
-        raise Conflict(f"role {name!r} exists") from error
-    return role
+        try:
+            return await Role.create(
+                id=uuid.uuid4(), name=name, description=description, permissions=sorted(set(permissions))
+            )
+        except IntegrityError as error:
+            raise Conflict(f"role {name!r} exists") from error
 
+    async def update_role(
+        self, role_id: uuid.UUID, name: str | None, description: str | None, permissions: list[str] | None
+    ) -> Role:
+        role = await self.get_role(role_id)
+        if role.is_builtin and (name not in (None, role.name) or permissions is not None):
+            raise Conflict(f"the built-in role {role.name!r} keeps its name and permissions")
+        if name is not None and name != role.name:
+            if await Role.exists(name=name):
+                raise Conflict(f"role {name!r} exists")
+            role.name = name
+        if description is not None:
+            role.description = description
+        if permissions is not None:
+            role.permissions = sorted(set(permissions))
+        try:
+            await role.save()
+        except IntegrityError as error:
+            raise Conflict(f"role {name!r} exists") from error
+        return role
 
-async def delete_role(role_id: uuid.UUID) -> None:
-    """Deleting a role takes it away from its users (the link rows cascade)."""
-    role = await _role(role_id)
-    if role.is_builtin:
-        raise Conflict(f"the built-in role {role.name!r} cannot be deleted")
-    await role.delete()
+    async def delete_role(self, role_id: uuid.UUID) -> None:
+        """Deleting a role takes it away from its users (the link rows cascade)."""
+        role = await self.get_role(role_id)
+        if role.is_builtin:
+            raise Conflict(f"the built-in role {role.name!r} cannot be deleted")
+        await role.delete()
 
+    async def assign_role(self, user_id: uuid.UUID, role_id: uuid.UUID) -> None:
+        """Idempotent: assigning a role the user holds changes nothing."""
+        await self._user(user_id)
+        await self.get_role(role_id)
+        await self._link(user_id, role_id)
 
-async def assign_role(user_id: uuid.UUID, role_id: uuid.UUID) -> None:
-    """Idempotent: assigning a role the user holds changes nothing."""
-    await _user(user_id)
-    await _role(role_id)
-    try:
-        await UserRole.get_or_create(user_id=user_id, role_id=role_id, defaults={"id": uuid.uuid4()})
-    except IntegrityError:
-        # A concurrent assignment of the same role won; the outcome is the same.
-        pass
+    async def grant_admin(self, user_id: uuid.UUID) -> None:
+        """Give a user the built-in admin role (idempotent)."""
+        admin = await Role.get(name=ADMIN_ROLE)
+        await self._link(user_id, admin.id)
 
+    async def revoke_role(self, user_id: uuid.UUID, role_id: uuid.UUID) -> None:
+        """Idempotent: revoking a role the user does not hold changes nothing."""
+        await self._user(user_id)
+        await self.get_role(role_id)
+        await UserRole.filter(user_id=user_id, role_id=role_id).delete()
 
-async def revoke_role(user_id: uuid.UUID, role_id: uuid.UUID) -> None:
-    """Idempotent: revoking a role the user does not hold changes nothing."""
-    await _user(user_id)
-    await _role(role_id)
-    await UserRole.filter(user_id=user_id, role_id=role_id).delete()
+    async def roles_of(self, user_id: uuid.UUID) -> list[Role]:
+        await self._user(user_id)
+        return await Role.filter(user_roles__user_id=user_id).order_by("name")
 
+    async def permission_granted(self, user_id: uuid.UUID, permission: str) -> bool:
+        await self._user(user_id)
+        return await self.has_permission(user_id, permission)
 
-async def roles_of(user_id: uuid.UUID) -> list[Role]:
-    await _user(user_id)
-    return await Role.filter(user_roles__user_id=user_id).order_by("name")
+    async def _user(self, user_id: uuid.UUID) -> User:
+        user = await User.get_or_none(id=user_id)
+        if user is None:
+            raise NotFound(f"user {user_id} not found")
+        return user
 
-
-async def permission_granted(user_id: uuid.UUID, permission: str) -> bool:
-    await _user(user_id)
-    return await has_permission(user_id, permission)
+    async def _link(self, user_id: uuid.UUID, role_id: uuid.UUID) -> None:
+        try:
+            await UserRole.get_or_create(user_id=user_id, role_id=role_id, defaults={"id": uuid.uuid4()})
+        except IntegrityError:
+            # A concurrent assignment of the same role won; the outcome is the same.
+            pass

@@ -10,10 +10,10 @@ from datetime import UTC, datetime, timedelta
 from auth.errors import InvalidCredentials, InvalidToken, TooManyAttempts
 from auth.models import LoginOutcome, Session, User
 from auth.services.accounts import LOGIN_PATTERN
-from auth.services.login_history import record_attempt
+from auth.services.login_history import LoginHistory
 from auth.services.passwords import PasswordHasher
 from auth.services.revocation import RevocationList
-from auth.services.roles import role_names
+from auth.services.roles import RoleService
 from auth.services.throttle import LoginThrottle
 from auth.services.tokens import TokenClaims, TokenCodec, TokenPair, TokenType
 
@@ -33,12 +33,16 @@ class SessionService:
         codec: TokenCodec,
         revocations: RevocationList,
         throttle: LoginThrottle,
+        roles: RoleService,
+        history: LoginHistory,
         refresh_ttl_seconds: int,
     ) -> None:
         self._hasher = hasher
         self._codec = codec
         self._revocations = revocations
         self._throttle = throttle
+        self._roles = roles
+        self._history = history
         self._refresh_ttl = timedelta(seconds=refresh_ttl_seconds)
 
     async def log_in(self, login: str, password: str, client: Client) -> TokenPair:
@@ -49,15 +53,15 @@ class SessionService:
         user = await User.get_or_none(login=login) if re.fullmatch(LOGIN_PATTERN, login) else None
         user_id = user.id if user else None
         if retry_after:
-            await record_attempt(login, LoginOutcome.THROTTLED, user_id, client.ip, client.user_agent)
+            await self._history.record(login, LoginOutcome.THROTTLED, user_id, client.ip, client.user_agent)
             raise TooManyAttempts(retry_after)
         if not await self._hasher.verify(password, user.password_hash if user else None) or user is None:
             outcome = LoginOutcome.WRONG_PASSWORD if user else LoginOutcome.UNKNOWN_LOGIN
-            await record_attempt(login, outcome, user_id, client.ip, client.user_agent)
+            await self._history.record(login, outcome, user_id, client.ip, client.user_agent)
             await self._throttle.record_failure(login, client.ip)
             raise InvalidCredentials()
         await self._throttle.record_success(login)
-        await record_attempt(login, LoginOutcome.SUCCESS, user.id, client.ip, client.user_agent)
+        await self._history.record(login, LoginOutcome.SUCCESS, user.id, client.ip, client.user_agent)
         session = await Session.create(
             id=uuid.uuid4(),
             user_id=user.id,
@@ -66,7 +70,9 @@ class SessionService:
             ip=client.ip,
             user_agent=client.user_agent,
         )
-        return self._codec.issue_pair(user.id, session.id, session.refresh_jti, await role_names(user.id))
+        return self._codec.issue_pair(
+            user.id, session.id, session.refresh_jti, await self._roles.role_names(user.id)
+        )
 
     async def refresh(self, refresh_token: str) -> TokenPair:
         """Exchange a refresh token for a new pair, exactly once.
@@ -90,7 +96,7 @@ class SessionService:
             await self._revocations.revoke([session.id])
             raise InvalidToken("refresh token was already used; the session has been ended")
         return self._codec.issue_pair(
-            claims.user_id, claims.session_id, new_jti, await role_names(claims.user_id)
+            claims.user_id, claims.session_id, new_jti, await self._roles.role_names(claims.user_id)
         )
 
     async def authenticate(self, access_token: str) -> TokenClaims:

@@ -6,7 +6,6 @@ import time
 import uuid
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any
 
 import jwt
 
@@ -31,7 +30,6 @@ class TokenClaims:
     jti: uuid.UUID
     type: TokenType
     roles: list[str]
-    expires_at: int
 
 
 @dataclass(frozen=True)
@@ -39,14 +37,6 @@ class TokenPair:
     access_token: str
     refresh_token: str
     expires_in: int
-
-    def body(self) -> dict[str, Any]:
-        return {
-            "access_token": self.access_token,
-            "refresh_token": self.refresh_token,
-            "token_type": "Bearer",
-            "expires_in": self.expires_in,
-        }
 
 
 class TokenCodec:
@@ -65,10 +55,6 @@ class TokenCodec:
             TokenType.ACCESS: settings.access_ttl_seconds,
             TokenType.REFRESH: settings.refresh_ttl_seconds,
         }
-
-    @property
-    def access_ttl(self) -> int:
-        return self._ttl[TokenType.ACCESS]
 
     def issue_pair(
         self, user_id: uuid.UUID, session_id: uuid.UUID, refresh_jti: uuid.UUID, roles: list[str]
@@ -134,7 +120,6 @@ class TokenCodec:
                 jti=uuid.UUID(claims["jti"]),
                 type=expected,
                 roles=[str(role) for role in claims.get("roles", [])],
-                expires_at=int(claims["exp"]),
             )
         except (TypeError, ValueError) as error:
             raise InvalidToken("malformed token claims") from error

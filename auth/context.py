@@ -1,0 +1,40 @@
+"""The typed `app.ctx` of the auth service, and the app and request types that carry it."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+from redis.asyncio import Redis
+from sanic import Request, Sanic
+from sanic.config import Config
+
+from auth.services.accounts import AccountService
+from auth.services.health import HealthService
+from auth.services.login_history import LoginHistory
+from auth.services.passwords import PasswordHasher
+from auth.services.roles import RoleService
+from auth.services.sessions import SessionService
+from auth.services.signing_keys import SigningKey
+from auth.settings import Settings
+
+
+class AuthContext:
+    """What the process keeps on `app.ctx`: the settings and the signing key from the factory on
+    (a missing key fails before listening); the clients and the services from
+    `before_server_start` on, since they belong to the server's event loop."""
+
+    redis: Redis
+    hasher: PasswordHasher
+    accounts: AccountService
+    sessions: SessionService
+    roles: RoleService
+    login_history: LoginHistory
+    health: HealthService
+
+    def __init__(self, settings: Settings, signing_key: SigningKey) -> None:
+        self.settings = settings
+        self.signing_key = signing_key
+
+
+AuthApp = Sanic[Config, AuthContext]
+AuthRequest = Request[AuthApp, SimpleNamespace]
