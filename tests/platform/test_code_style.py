@@ -19,7 +19,7 @@ BIN = Path(sys.executable).parent
         ["ruff", "check", "."],
         ["ruff", "format", "--check", "."],
         ["mypy", "api", "auth"],
-        ["mypy", "-p", "cinema_etl", "-p", "catalogue", "-p", "es_mappings", "-p", "openapi30"],
+        "mypy -p cinema_etl -p catalogue -p es_mappings -p openapi30 -p http_errors".split(),
     ],
     ids=["ruff-check", "ruff-format", "mypy", "mypy-strict"],
 )
