@@ -35,7 +35,8 @@ def no_content(description: str) -> Callable[[Handler], Handler]:
     """A 204 answer, documented without a body (`openapi.response` would promise `*/*` content)."""
 
     def decorate(handler: Handler) -> Handler:
-        OperationStore()[handler].responses[204] = Response(status=204, description=description)
+        store = OperationStore()  # type: ignore[no-untyped-call]  # sanic-ext leaves its __init__ unannotated
+        store[handler].responses[204] = Response(status=204, description=description)
         return handler
 
     return decorate
