@@ -28,6 +28,7 @@ lint: ## ruff and mypy
 	@$(STACK) run dev ruff format --check .
 	@$(STACK) run dev mypy api auth
 	@$(STACK) run dev mypy -p cinema_etl -p catalogue -p es_mappings -p openapi30 -p http_errors
+	@$(STACK) run dev mypy dags
 
 backup: up ## regenerate restore/catalogue.dump from the seeded generator
 	@$(STACK) run dev bash restore/make-postgres-backup.sh
@@ -36,19 +37,19 @@ es-snapshot: up ## regenerate restore/elasticsearch/ (the catalogue dump loaded 
 	@$(STACK) run dev bash restore/make-elasticsearch-snapshot.sh
 
 bench: up ## all three benchmarks, then one table (figure, baseline, ratio, target), also put into README.md
-	@$(STACK) bench python bench/report.py --readme $(BENCH_ARGS)
+	@$(STACK) bench python -m bench.report --readme $(BENCH_ARGS)
 
 bench-etl: up ## ETL benchmark: full-load rate vs a helpers.bulk baseline, incremental reads, peak memory
-	@$(STACK) bench python bench/etl.py $(BENCH_ARGS)
+	@$(STACK) bench python -m bench.etl $(BENCH_ARGS)
 
 bench-auth: up ## auth benchmark: logins/s vs the bcrypt-bound limit, /users/me p99 under login load, verifications/s
-	@$(STACK) bench python bench/auth.py $(BENCH_ARGS)
+	@$(STACK) bench python -m bench.auth $(BENCH_ARGS)
 
 bench-api: up ## content API benchmark with wrk: cached detail/list vs a bare Sanic handler, search vs direct ES
-	@$(STACK) bench python bench/api.py $(BENCH_ARGS)
+	@$(STACK) bench python -m bench.api $(BENCH_ARGS)
 
 bench-load: up ## 20,000 mixed content/auth requests at 64 connections through the gateway (wrk): statuses, p50/p99
-	@$(STACK) bench python bench/load.py $(BENCH_ARGS)
+	@$(STACK) bench python -m bench.load $(BENCH_ARGS)
 
 reset: ## stop everything and delete all local state (data, logs, virtual environments)
 	@$(STACK) reset

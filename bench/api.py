@@ -29,21 +29,20 @@ from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 
+import httpx
+import orjson
+import redis
+from elasticsearch import Elasticsearch, helpers
+
+import es_mappings
+from api.models.query import SearchQuery
+from api.repositories.elastic import SEARCH_FILTER
+from api.repositories.films import search_request
+from bench.figures import Figure, save
+from devtools.processes import ServiceDidNotStart, ServiceProcess, free_port
+from devtools.wrk import wrk_path
+
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-
-import httpx  # noqa: E402
-import orjson  # noqa: E402
-import redis  # noqa: E402
-from elasticsearch import Elasticsearch, helpers  # noqa: E402
-from figures import Figure, save  # noqa: E402
-
-import es_mappings  # noqa: E402
-from api.models.query import SearchQuery  # noqa: E402
-from api.repositories.elastic import SEARCH_FILTER  # noqa: E402
-from api.repositories.films import search_request  # noqa: E402
-from devtools.processes import ServiceDidNotStart, ServiceProcess, free_port  # noqa: E402
-from devtools.wrk import wrk_path  # noqa: E402
 
 REDIS_DB = 13
 SEARCH_TEXT = "galaxy ranger"

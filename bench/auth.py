@@ -29,19 +29,18 @@ import uuid
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+import bcrypt
+import httpx
+import psycopg
+import redis
+
+from auth.services.signing_keys import load_signing_key
+from auth.services.tokens import TokenCodec, TokenType
+from auth.settings import Settings
+from bench.figures import Figure, save
+from devtools.processes import ServiceDidNotStart, ServiceProcess, free_port
+
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-
-import bcrypt  # noqa: E402
-import httpx  # noqa: E402
-import psycopg  # noqa: E402
-import redis  # noqa: E402
-from figures import Figure, save  # noqa: E402
-
-from auth.services.signing_keys import load_signing_key  # noqa: E402
-from auth.services.tokens import TokenCodec, TokenType  # noqa: E402
-from auth.settings import Settings  # noqa: E402
-from devtools.processes import ServiceDidNotStart, ServiceProcess, free_port  # noqa: E402
 
 DATABASE = "bench_auth"
 REDIS_DB = 10
@@ -111,7 +110,6 @@ class Service:
         self.log = work / "auth.log"
         self.env = {
             **os.environ,
-            "PYTHONPATH": str(ROOT),
             "AUTH_HOST": "127.0.0.1",
             "AUTH_PORT": str(self.port),
             "AUTH_DATABASE_URL": f"postgres://{pg}/{DATABASE}",

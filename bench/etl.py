@@ -24,20 +24,18 @@ import time
 import uuid
 from pathlib import Path
 
+import psycopg
+from elasticsearch import Elasticsearch, helpers
+from psycopg import sql
+from psycopg.conninfo import make_conninfo
+
+import es_mappings
+from bench.figures import Figure, save
+from catalogue import SCHEMA_SQL
+from catalogue.generator import CatalogueSize, load
+from cinema_etl import extract, pipeline, transform
+
 ROOT = Path(__file__).resolve().parents[1]
-for path in (ROOT, ROOT / "dags"):
-    sys.path.insert(0, str(path))
-
-import psycopg  # noqa: E402
-from cinema_etl import extract, pipeline, transform  # noqa: E402
-from elasticsearch import Elasticsearch, helpers  # noqa: E402
-from figures import Figure, save  # noqa: E402
-from psycopg import sql  # noqa: E402
-from psycopg.conninfo import make_conninfo  # noqa: E402
-
-import es_mappings  # noqa: E402
-from catalogue import SCHEMA_SQL  # noqa: E402
-from catalogue.generator import CatalogueSize, load  # noqa: E402
 
 
 def _env_dsn(dbname: str) -> str:

@@ -14,7 +14,7 @@ stopping after its share of the requests; `--max-seconds` bounds the run in time
 answer count by status and the p50/p90/p99 latency; exits 1 unless every answer was a 200 and
 all were answered. Loopback only: the gateway is 127.0.0.1.
 
-    python bench/load.py [--requests 20000] [--connections 64] [--json PATH]
+    python -m bench.load [--requests 20000] [--connections 64] [--json PATH]
 """
 
 from __future__ import annotations
@@ -33,13 +33,11 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from urllib.parse import quote
 
+import httpx
+
+from devtools.wrk import wrk_path
+
 ROOT = Path(__file__).resolve().parents[1]
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
-
-import httpx  # noqa: E402
-
-from devtools.wrk import wrk_path  # noqa: E402
 
 LUA = Path(__file__).with_name("load.lua")
 THREADS = 2  # the machine's cores; wrk's threads only parse, the stack needs the CPU

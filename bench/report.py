@@ -1,14 +1,14 @@
 """One benchmark report (a script that prints numbers, not a test): `make bench`.
 
-Runs the ETL, content API and auth benchmarks in turn (`bench/etl.py`, `bench/api.py`,
-`bench/auth.py`; their own output streams through), each with `--json`, and prints one table:
+Runs the ETL, content API and auth benchmarks in turn (`bench.etl`, `bench.api`,
+`bench.auth`; their own output streams through), each with `--json`, and prints one table:
 every figure next to the baseline measured in the same run, their ratio, the target and whether
 it was met, under a line describing the machine. `--readme` also puts the table into README.md
 (between the `bench-report` markers); the latest run is kept in `.state/bench/`.
 
-    python bench/report.py                         # the full run (about half an hour)
-    python bench/report.py --quick                 # small sizes: checks the pipeline, not the targets
-    python bench/report.py --only api --api "--seconds 5"
+    python -m bench.report                         # the full run (about half an hour)
+    python -m bench.report --quick                 # small sizes: checks the pipeline, not the targets
+    python -m bench.report --only api --api "--seconds 5"
 """
 
 from __future__ import annotations
@@ -24,10 +24,10 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from figures import Figure, load
+from bench.figures import Figure, load
 
 ROOT = Path(__file__).resolve().parents[1]
-BENCH_DIR = ROOT / "bench"
+
 README = ROOT / "README.md"
 START_MARK = "<!-- bench-report:start -->"
 END_MARK = "<!-- bench-report:end -->"
@@ -91,21 +91,22 @@ def os_name() -> str:
 
 # ------------------------------------------------------------------------------ running the scripts
 def run_bench(bench: str, extra: list[str], work: Path, script: Path | None = None) -> BenchRun:
-    """Run bench/<bench>.py (or `script`) with `--json`; a failure becomes the run's error."""
-    script = script or BENCH_DIR / f"{bench}.py"
+    """Run `python -m bench.<bench>` (or `script`) with `--json`; a failure becomes the run's error."""
+    program = [str(script)] if script else ["-m", f"bench.{bench}"]
+    name = script.name if script else f"bench.{bench}"
     results = work / f"{bench}.json"
     results.unlink(missing_ok=True)
-    command = [sys.executable, str(script), *extra, "--json", str(results)]
+    command = [sys.executable, *program, *extra, "--json", str(results)]
     run = BenchRun(bench, command)
-    print(f"\n=== bench/{script.name} {shlex.join(extra)}", flush=True)
+    print(f"\n=== python -m {name} {shlex.join(extra)}", flush=True)
     started = time.monotonic()
     # The script's output goes straight to the terminal: its progress and detail stay visible.
     returncode = subprocess.run(command, cwd=ROOT, check=False).returncode
     run.seconds = time.monotonic() - started
     if returncode != 0:
-        run.error = f"{script.name} failed (exit code {returncode})"
+        run.error = f"{name} failed (exit code {returncode})"
     elif not results.exists():
-        run.error = f"{script.name} wrote no figures"
+        run.error = f"{name} wrote no figures"
     else:
         run.figures = load(results)
     return run
@@ -191,7 +192,9 @@ def main() -> int:
     parser.add_argument("--only", default=",".join(BENCHES), help="comma-separated: etl,api,auth")
     parser.add_argument("--quick", action="store_true", help="small sizes (a check of the report)")
     for bench in BENCHES:
-        parser.add_argument(f"--{bench}", default="", metavar="ARGS", help=f"arguments for bench/{bench}.py")
+        parser.add_argument(
+            f"--{bench}", default="", metavar="ARGS", help=f"arguments for python -m bench.{bench}"
+        )
     parser.add_argument("--readme", action="store_true", help="put the table into README.md")
     parser.add_argument("--out", type=Path, default=ROOT / ".state" / "bench", help="where the run is kept")
     args = parser.parse_args()
@@ -221,7 +224,7 @@ def main() -> int:
     table = rows(runs)
     print(f"\n{context}\n")
     print(plain_table(table))
-    commands = [shlex.join(["bench/" + Path(r.command[1]).name, *r.command[2:-2]]) for r in runs]
+    commands = [shlex.join(["python", "-m", f"bench.{r.bench}", *r.command[3:-2]]) for r in runs]
     section = readme_section(context, commands, markdown_table(table))
     (args.out / "report.md").write_text(section + "\n", encoding="utf-8")
     print(f"\nmarkdown: {args.out / 'report.md'}")

@@ -1,5 +1,5 @@
 """Airflow DAG films_etl: keeps the `movies` index in step with Postgres (logic in cinema_etl)."""
 
-from cinema_etl.dag_factory import etl_dag
+from dag_factory import etl_dag
 
 dag = etl_dag("films_etl", "movies")

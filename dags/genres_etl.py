@@ -1,5 +1,5 @@
 """Airflow DAG genres_etl: keeps the `genres` index in step with Postgres (logic in cinema_etl)."""
 
-from cinema_etl.dag_factory import etl_dag
+from dag_factory import etl_dag
 
 dag = etl_dag("genres_etl", "genres")

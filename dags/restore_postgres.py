@@ -1,5 +1,5 @@
 """Airflow DAG restore_postgres: restores the catalogue backup when the catalogue is empty."""
 
-from cinema_etl.dag_factory import restore_postgres_dag
+from dag_factory import restore_postgres_dag
 
 dag = restore_postgres_dag()

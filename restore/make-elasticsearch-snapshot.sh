@@ -7,9 +7,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-export PYTHONPATH=$PWD:$PWD/dags${PYTHONPATH:+:$PYTHONPATH}
 PATH=/usr/lib/postgresql/$(sed -n 's|^ *image: *postgres:\([0-9]*\).*|\1|p' docker-compose.yml)/bin:$PATH
 python -m cinema_etl.snapshot \
     --dsn "postgresql://$POSTGRES_USER:$POSTGRES_PASSWORD@127.0.0.1:$POSTGRES_PORT/postgres" \
-    --es "http://127.0.0.1:$ES_PORT" --work-dir "${STATE_DIR:-$PWD/.state}/elasticsearch/snapshots"
+    --es "http://127.0.0.1:$ES_PORT" --work-dir "${STATE_DIR:-$PWD/.state}/elasticsearch/snapshots" \
+    --backups "$PWD/restore"
 echo "wrote restore/elasticsearch ($(du -sh restore/elasticsearch | cut -f1))"

@@ -1,9 +1,10 @@
 """The files a Dockerfile puts into its image from the build context, laid out as in the image.
 
-The native stack runs the content API and auth from exactly the files their images copy, so a
-COPY line that is missing breaks `make up` as it would break the image, and the service user
-reads the code from the state folder, never from the checkout (which may sit in a private home
-folder). The image rehearsal test uses it the same way for every Dockerfile.
+The native stack installs into each service's venv the project exactly as its image copies it
+(the stage that copies pyproject.toml, with the packages beside it), so a COPY line that is
+missing breaks `make up` as it would break the image, and the service user runs code installed
+in the state folder, never the checkout (which may sit in a private home folder). The image
+rehearsal test uses it the same way for every Dockerfile.
 
 Understood: `FROM ... [AS name]` stages, `WORKDIR`, `ENV`, `USER`, `CMD`, `ENTRYPOINT`,
 `HEALTHCHECK`, and `COPY`/`ADD` from the context (the `--from=` copies between stages are the
@@ -14,6 +15,8 @@ library only: it runs before any venv.
 
     python3 image_files.py describe DOCKERFILE [--context DIR] [--all]    # JSON: final stage, or all
     python3 image_files.py assemble DOCKERFILE DEST [--context DIR]       # copies; prints WORKDIR
+    python3 image_files.py project DOCKERFILE DEST [--context DIR]        # the stage copying
+        # pyproject.toml laid out; prints the folder (in the image) that holds pyproject.toml
 """
 
 from __future__ import annotations
@@ -261,6 +264,15 @@ def assemble(stage: Stage, context: Path, dest: Path) -> None:
         path.chmod(0o755 if source.stat().st_mode & 0o111 else 0o644)
 
 
+def project_stage(stages: list[Stage], context: Path) -> tuple[Stage, str]:
+    """The stage that copies pyproject.toml (it installs the project), and that file's folder."""
+    for stage in stages:
+        for _, target in placements(stage, context):
+            if posixpath.basename(target) == "pyproject.toml":
+                return stage, posixpath.dirname(target)
+    raise FileNotFoundError("no stage copies pyproject.toml: the image installs no package of ours")
+
+
 def _described(stage: Stage, context: Path) -> dict[str, object]:
     described = asdict(stage)
     described["files"] = [target for _, target in placements(stage, context)]
@@ -271,7 +283,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("action", choices=["describe", "assemble"])
+    parser.add_argument("action", choices=["describe", "assemble", "project"])
     parser.add_argument("dockerfile", type=Path)
     parser.add_argument("dest", type=Path, nargs="?", help="assemble: the folder standing for the image's /")
     parser.add_argument("--context", type=Path, help="the build context (default: the Dockerfile's parent)")
@@ -289,7 +301,15 @@ def main(argv: list[str] | None = None) -> int:
     if stage is None:
         parser.error(f"no stage named {args.stage}")
     try:
-        if args.action == "describe":
+        if args.action == "project":
+            if args.dest is None:
+                parser.error("project needs DEST")
+            stage, folder = project_stage(stages, context)
+            if args.dest.exists():
+                shutil.rmtree(args.dest)
+            assemble(stage, context, args.dest)
+            print(folder)
+        elif args.action == "describe":
             described = [_described(s, context) for s in (stages if args.all else [stage])]
             json.dump(described if args.all else described[0], sys.stdout, indent=2)
             print()

@@ -147,6 +147,8 @@ ensure_venv() {
         "$UV" venv --quiet --python "$PYTHON" "$venv" >&2
     fi
     VIRTUAL_ENV=$venv "$UV" pip sync --quiet --python "$venv/bin/python" "$lock" >&2
+    # The sync removed the project, which is not in the lock: it is installed again after this.
+    rm -f "$STATE_DIR/venvs/$name.project-sha"
     echo "$sha" > "$stamp"
 }
 
@@ -170,15 +172,33 @@ ensure_python() {
     if [ "$PYTHON" = /usr/bin/python3.11 ]; then ensure_apt python3.11 python3.11-venv; fi
 }
 
-# The files an image copies from the build context (its Dockerfile's COPY lines), laid out
-# under $2 as in the image and readable by the service user; prints the folder below $2 the
-# image runs in (its WORKDIR). A service started from there runs the code its image would.
-image_files() {
+# The project as the image of Dockerfile $2 installs it: the stage copying pyproject.toml laid
+# out under .state/$1/image, and installed from there into the venv $1 (built by setuptools in
+# uv's isolated environment; the venv's lock has the dependencies). A service started from that
+# venv runs the code its image would, and never reads the checkout.
+install_image_project() {
+    local venv=$1 dockerfile=$2 dest=$STATE_DIR/$1/image folder
     ensure_python
-    local workdir
-    workdir=$("$PYTHON" "$ROOT/deploy/native/image_files.py" assemble "$ROOT/$1" "$2" --context "$ROOT") \
-        || die stack "could not lay out the files of $1"
-    printf '%s%s' "$2" "$workdir"
+    ensure_uv
+    folder=$("$PYTHON" "$ROOT/deploy/native/image_files.py" project "$ROOT/$dockerfile" "$dest" --context "$ROOT") \
+        || die stack "could not lay out the files of $dockerfile"
+    VIRTUAL_ENV=$STATE_DIR/venvs/$venv "$UV" pip install --quiet --no-deps --refresh-package cinema \
+        --reinstall-package cinema --python "$STATE_DIR/venvs/$venv/bin/python" "$dest$folder" >&2 \
+        || die stack "could not install the project of $dockerfile into the $venv venv"
+}
+
+# The checkout installed editable into the dev venv (tests, linters, benchmarks import it from
+# any folder); again when pyproject.toml or the set of top-level packages changes (the editable
+# finder maps each package to its folder), or when the venv was re-synced.
+ensure_dev_project() {
+    local stamp=$STATE_DIR/venvs/dev.project-sha sha
+    sha=$(cd "$ROOT" && { cat pyproject.toml; printf '%s\n' ./*/__init__.py; } | sha256sum | cut -d' ' -f1)
+    [ "$(cat "$stamp" 2>/dev/null)" = "$sha" ] && return 0
+    ensure_uv
+    log venv "installing the checkout into the dev venv (editable)"
+    VIRTUAL_ENV=$STATE_DIR/venvs/dev "$UV" pip install --quiet --no-deps \
+        --python "$STATE_DIR/venvs/dev/bin/python" --editable "$ROOT" >&2
+    echo "$sha" > "$stamp"
 }
 
 venv_bin() { printf '%s/venvs/%s/bin/%s' "$STATE_DIR" "$1" "$2"; }

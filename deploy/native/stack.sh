@@ -91,7 +91,7 @@ case $command in
         ensure_state_dir
         ensure_venv "$venv"
         # wrk: the load generator of bench/load.py and bench/api.py (and so of the load test).
-        if [ "$venv" = dev ]; then ensure_node_tools; ensure_browser; ensure_apt wrk; fi
+        if [ "$venv" = dev ]; then ensure_dev_project; ensure_node_tools; ensure_browser; ensure_apt wrk; fi
         PATH=$STATE_DIR/venvs/$venv/bin:$STATE_DIR/node/node_modules/.bin:$PATH exec "$@"
         ;;
     bench)

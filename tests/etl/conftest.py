@@ -2,12 +2,11 @@
 
 Everything is named `test_etl_<random>` so these tests run beside the live DAGs (database
 `cinema`, indices `movies`/`genres`/`persons`, Redis db 0) and beside another run of themselves.
-The ETL package lives in dags/; it imports without Airflow, so the tests call it directly.
+The ETL package imports without Airflow, so the tests call it directly.
 """
 
 from __future__ import annotations
 
-import sys
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -18,16 +17,12 @@ import pytest
 import redis
 from elasticsearch import Elasticsearch
 
+import es_mappings
+from catalogue import SCHEMA_SQL
+from catalogue.generator import CatalogueSize, load
+from cinema_etl import extract, pipeline
+
 ROOT = Path(__file__).resolve().parents[2]
-for path in (ROOT, ROOT / "dags"):
-    if str(path) not in sys.path:
-        sys.path.insert(0, str(path))
-
-from cinema_etl import extract, pipeline  # noqa: E402
-
-import es_mappings  # noqa: E402
-from catalogue import SCHEMA_SQL  # noqa: E402
-from catalogue.generator import CatalogueSize, load  # noqa: E402
 
 REDIS_DB = 14
 

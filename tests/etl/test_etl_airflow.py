@@ -57,7 +57,7 @@ def airflow_env(home: Path, metadata_url: str, catalogue_dsn: str, prefix: str, 
             "AIRFLOW_VAR_CINEMA_REDIS_URL": stack.redis_url(14),
             "CINEMA_ETL_RETRIES": "0",
             "PG_RESTORE": os.environ.get("PG_RESTORE", "/usr/lib/postgresql/15/bin/pg_restore"),
-            "PYTHONPATH": str(ROOT),
+            "CINEMA_RESTORE_DIR": str(ROOT / "restore"),
             "PATH": f"{AIRFLOW_BIN}:{os.environ['PATH']}",
         }
     )
@@ -89,8 +89,10 @@ def sqlite_airflow(tmp_path, scratch_database, index_prefix, stack) -> tuple[dic
 
 def test_dag_folder_imports_without_errors(tmp_path):
     script = (
-        "import json; from airflow.dag_processing.dagbag import DagBag;"
-        f" bag = DagBag(dag_folder={str(ROOT / 'dags')!r});"
+        # As the dag-processor parses it: the bundle's folder on the import path (dag_factory).
+        "import json; from airflow.dag_processing.dagbag import BundleDagBag;"
+        f" bag = BundleDagBag({str(ROOT / 'dags')!r}, bundle_path={str(ROOT / 'dags')!r},"
+        " bundle_name='dags-folder');"
         " print(json.dumps({'errors': {k: str(v) for k, v in bag.import_errors.items()},"
         " 'dags': {d: bool(bag.dags[d].doc_md) for d in bag.dag_ids}}))"
     )
@@ -99,7 +101,6 @@ def test_dag_folder_imports_without_errors(tmp_path):
         AIRFLOW_HOME=str(tmp_path),
         AIRFLOW__CORE__LOAD_EXAMPLES="False",
         AIRFLOW__DATABASE__SQL_ALCHEMY_CONN=f"sqlite:///{tmp_path}/airflow.db",
-        PYTHONPATH=f"{ROOT}:{ROOT / 'dags'}",
     )
     done = subprocess.run(
         [str(AIRFLOW_BIN / "python"), "-c", script],

@@ -5,9 +5,9 @@ from __future__ import annotations
 import psycopg
 import pytest
 import redis
-from cinema_etl import load, pipeline, state
 from etl_expected import assert_indices_match
 
+from cinema_etl import load, pipeline, state
 from devtools.processes import free_port
 
 

@@ -3,12 +3,16 @@ each skipped when there is data; and the ETL converges on restored or deleted in
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import psycopg
-from cinema_etl import restore
 from etl_expected import assert_indices_match
 
 from catalogue import SCHEMA_SQL
+from cinema_etl import restore
 
+# The committed backups, as both stacks' CINEMA_RESTORE_DIR names them.
+BACKUPS = restore.Backups(Path(__file__).resolve().parents[2] / "restore")
 DEFAULT_COUNTS = {"film_work": 999, "genre": 26, "person": 4196}
 
 
@@ -16,7 +20,7 @@ def test_empty_database_is_restored_and_a_filled_one_is_left_untouched(scratch_d
     dsn = scratch_database()
     assert restore.catalogue_rows(dsn) is None
 
-    outcome = restore.restore_postgres(dsn)
+    outcome = restore.restore_postgres(dsn, BACKUPS)
 
     assert outcome.restored
     counts = restore.catalogue_rows(dsn)
@@ -29,7 +33,7 @@ def test_empty_database_is_restored_and_a_filled_one_is_left_untouched(scratch_d
         conn.execute(
             "DELETE FROM content.film_work WHERE id = (SELECT max(id::text)::uuid FROM content.film_work)"
         )
-    again = restore.restore_postgres(dsn)
+    again = restore.restore_postgres(dsn, BACKUPS)
     assert not again.restored and "left untouched" in again.reason
     assert restore.catalogue_rows(dsn)["film_work"] == 998
     with psycopg.connect(dsn) as conn:
@@ -41,22 +45,22 @@ def test_empty_schema_is_filled(scratch_database):
     with psycopg.connect(dsn) as conn:
         conn.execute(SCHEMA_SQL.read_text(encoding="utf-8"))
     assert restore.catalogue_rows(dsn) == dict.fromkeys(restore.CATALOGUE_TABLES, 0)
-    assert restore.restore_postgres(dsn).restored
+    assert restore.restore_postgres(dsn, BACKUPS).restored
     assert restore.catalogue_rows(dsn)["film_work"] == 999
 
 
 def test_missing_indices_are_restored_from_the_snapshot(es, index_prefix):
-    outcome = restore.restore_elasticsearch(es, index_prefix)
+    outcome = restore.restore_elasticsearch(es, BACKUPS, index_prefix)
 
     assert outcome.restored
     counts = {
         index: es.count(index=f"{index_prefix}{index}")["count"] for index in ("movies", "genres", "persons")
     }
     assert counts == {"movies": 999, "genres": 26, "persons": 4193}
-    again = restore.restore_elasticsearch(es, index_prefix)
+    again = restore.restore_elasticsearch(es, BACKUPS, index_prefix)
     assert not again.restored
     es.indices.delete(index=f"{index_prefix}genres")
-    partial = restore.restore_elasticsearch(es, index_prefix)
+    partial = restore.restore_elasticsearch(es, BACKUPS, index_prefix)
     assert partial.restored and "genres 26" in partial.reason and "movies" not in partial.reason
 
 
@@ -64,7 +68,7 @@ def test_etl_converges_after_restoring_the_older_snapshot_or_deleting_an_index(
     scratch_database, index_prefix, es, target_for
 ):
     dsn = scratch_database()
-    assert restore.restore_postgres(dsn).restored
+    assert restore.restore_postgres(dsn, BACKUPS).restored
     target = target_for(dsn)
     # Postgres moves on from the snapshot: an edit, a deletion, a new link.
     with psycopg.connect(dsn) as conn:
@@ -80,7 +84,7 @@ def test_etl_converges_after_restoring_the_older_snapshot_or_deleting_an_index(
             "DELETE FROM content.film_work WHERE id = (SELECT id FROM content.film_work ORDER BY id DESC"
             " LIMIT 1)"
         )
-    assert restore.restore_elasticsearch(es, index_prefix).restored
+    assert restore.restore_elasticsearch(es, BACKUPS, index_prefix).restored
 
     reports = target.run_all()
 

@@ -20,8 +20,9 @@ BIN = Path(sys.executable).parent
         ["ruff", "format", "--check", "."],
         ["mypy", "api", "auth"],
         "mypy -p cinema_etl -p catalogue -p es_mappings -p openapi30 -p http_errors".split(),
+        ["mypy", "dags"],
     ],
-    ids=["ruff-check", "ruff-format", "mypy", "mypy-strict"],
+    ids=["ruff-check", "ruff-format", "mypy", "mypy-strict", "mypy-dags"],
 )
 def test_linter_passes(command):
     done = subprocess.run(

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -74,7 +73,6 @@ def peak_rss_mib(dsn: str, films: int) -> tuple[float, dict[str, int]]:
         capture_output=True,
         text=True,
         check=True,
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
     )
     return float(done.stderr.strip().splitlines()[-1]), json.loads(done.stdout)
 

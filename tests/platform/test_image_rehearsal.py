@@ -2,12 +2,13 @@
 
 There is no Docker engine here, so images are never built. For every Dockerfile of ours,
 deploy/native/image_files.py lays out in a temporary folder, standing for the image's `/`, the
-files its COPY lines take from the build context (minus what `.dockerignore` keeps out). The
-project's venv synced from the lock that the image installs stands for the image's Python, and
-the copied lock must be that lock. The image's command then runs from its WORKDIR with its ENV,
-out of reach of the checkout (another working folder, a fresh environment without PYTHONPATH,
-no user site), far enough to import everything and to answer its health check. Dropping any one
-COPY line must make the rehearsal fail, so each line is proven needed.
+files its COPY lines take from the build context (minus what `.dockerignore` keeps out). A fresh
+venv stands for the image's Python: synced from the lock the image copies (which must be
+requirements/<name>.lock), then with the project installed from the folder where the image copies
+pyproject.toml, as its `pip install .` does. The image's command then runs from its WORKDIR with
+its ENV, out of reach of the checkout (another working folder, a fresh environment, no user site),
+far enough to import everything and to answer its health check. Dropping any one COPY line must
+make the rehearsal fail, so each line is proven needed.
 
 Not rehearsed: what only a build shows (base images, apt and pip inside them, users, file modes).
 """
@@ -39,13 +40,9 @@ from devtools.processes import ServiceDidNotStart, ServiceProcess, free_port
 ROOT = Path(__file__).resolve().parents[2]
 IMAGE_FILES = ROOT / "deploy" / "native" / "image_files.py"
 VENVS = Path(os.environ.get("STATE_DIR") or ROOT / ".state") / "venvs"
-# First-party top-level packages: in a rehearsal each one is found in the laid-out image or nowhere.
-FIRST_PARTY = sorted(
-    path.name
-    for folder in (ROOT, ROOT / "dags")
-    for path in folder.iterdir()
-    if (path / "__init__.py").is_file()
-)
+UV = VENVS / "uv" / "bin" / "uv"
+# First-party top-level packages: in a rehearsal each one is found in the image or nowhere.
+FIRST_PARTY = sorted(path.name for path in ROOT.iterdir() if (path / "__init__.py").is_file())
 # Redis databases that no other test or benchmark uses; flushed after each rehearsal.
 API_REDIS_DB = 6
 AUTH_REDIS_DB = 7
@@ -101,11 +98,12 @@ IMAGES = {
 
 @dataclass(frozen=True)
 class Layout:
-    """An image's files laid out: `root` stands for the final stage's `/`."""
+    """An image's files laid out (`root` stands for the final stage's `/`), and its Python."""
 
     root: Path
     workdir: Path
     stage: dict[str, Any]  # the final stage, as image_files.py describes it
+    venv: Path  # synced from the copied lock, with the project installed as the image installs it
 
 
 def _image_files(*args: str) -> str:
@@ -134,22 +132,27 @@ def run(command: Sequence[str], env: dict[str, str], cwd: Path) -> subprocess.Co
     )
 
 
-@cache
-def venv_is_synced(venv: str) -> bool:
-    """Whether the venv holds exactly the pins of requirements/<venv>.lock (pip aside)."""
-    pins = {}
-    for line in (ROOT / "requirements" / f"{venv}.lock").read_text(encoding="utf-8").splitlines():
-        match = re.match(r"^([A-Za-z0-9][A-Za-z0-9._-]*)(?:\[[^\]]*\])?==(\S+)", line)
-        if match:
-            pins[re.sub(r"[-_.]+", "-", match.group(1)).lower()] = match.group(2)
-    script = (
-        "import importlib.metadata as m, json;"
-        " print(json.dumps({d.metadata['Name']: d.version for d in m.distributions()}))"
-    )
-    done = subprocess.run([str(VENVS / venv / "bin" / "python"), "-I", "-c", script], capture_output=True)
-    installed = {re.sub(r"[-_.]+", "-", name).lower(): v for name, v in json.loads(done.stdout).items()}
-    extra = set(installed) - set(pins) - {"pip", "setuptools", "wheel"}
-    return all(installed.get(name) == version for name, version in pins.items()) and not extra
+def image_venv(lock: Path, project: Path, dest: Path) -> Path:
+    """A fresh venv with the image's pins (uv's cache makes it quick), then the project built
+    from the copied files and installed without dependencies, as the Dockerfile's `pip install .`."""
+    python = os.path.realpath(sys.executable)  # the interpreter every venv of the stack is made with
+    for command in (
+        [str(UV), "venv", "--quiet", "--python", python, str(dest)],
+        [str(UV), "pip", "sync", "--quiet", "--python", str(dest / "bin" / "python"), str(lock)],
+        [
+            str(UV),
+            "pip",
+            "install",
+            "--quiet",
+            "--no-deps",
+            "--python",
+            str(dest / "bin" / "python"),
+            str(project),
+        ],
+    ):
+        done = subprocess.run(command, capture_output=True, text=True, timeout=600, check=False)
+        fail_unless(done.returncode == 0, f"{' '.join(command)}:\n{done.stderr[-3000:]}")
+    return dest
 
 
 def lay_out(image: Image, dockerfile: Path, dest: Path) -> Layout:
@@ -161,6 +164,7 @@ def lay_out(image: Image, dockerfile: Path, dest: Path) -> Layout:
         _image_files(
             "assemble", str(dockerfile), str(root), "--context", str(image.context), "--stage", str(index)
         )
+        root.mkdir(parents=True, exist_ok=True)  # a stage may copy nothing from the context
         roots.append(root)
     lock = f"{image.venv}.lock"
     copied = [
@@ -174,20 +178,26 @@ def lay_out(image: Image, dockerfile: Path, dest: Path) -> Layout:
         copied[0].read_bytes() == (ROOT / "requirements" / lock).read_bytes(),
         f"{dockerfile} copies a {lock} that is not requirements/{lock}",
     )
-    assert venv_is_synced(image.venv), f"the {image.venv} venv is not synced from requirements/{lock}"
+    projects = [
+        roots[index] / target.lstrip("/")
+        for index, stage in enumerate(described)
+        for target in stage["files"]
+        if PurePosixPath(target).name == "pyproject.toml"
+    ]
+    fail_unless(projects, f"{dockerfile} copies no pyproject.toml: the image installs no package of ours")
+    assert not dest.is_relative_to(ROOT), "the rehearsal must run outside the checkout"
+    venv = image_venv(copied[0], projects[0].parent, dest / "venv")
     final = described[-1]
-    layout = Layout(roots[-1], roots[-1] / final["workdir"].lstrip("/"), final)
-    assert not layout.root.is_relative_to(ROOT), "the rehearsal must run outside the checkout"
-    return layout
+    return Layout(roots[-1], roots[-1] / final["workdir"].lstrip("/"), final, venv)
 
 
-def image_env(layout: Layout, venv: str, tmp: Path) -> dict[str, str]:
+def image_env(layout: Layout, tmp: Path) -> dict[str, str]:
     """The image's ENV in a fresh environment; the venv is the image's Python wherever it keeps it."""
     for folder in ("home", "tmp"):
         (tmp / folder).mkdir(exist_ok=True)
     env = {key: value for key, value in layout.stage["env"].items() if key != "PATH"}
     env.update(
-        PATH=f"{VENVS / venv / 'bin'}:/usr/bin:/bin",
+        PATH=f"{layout.venv / 'bin'}:/usr/bin:/bin",
         HOME=str(tmp / "home"),
         TMPDIR=str(tmp / "tmp"),
         LANG="C.UTF-8",
@@ -196,34 +206,37 @@ def image_env(layout: Layout, venv: str, tmp: Path) -> dict[str, str]:
     return env
 
 
-# Imports every module of the given packages (not their `__main__`), then prints where each
-# first-party package was found.
+# Prints where each first-party package is found, then imports every module of those found (not
+# their `__main__`).
 _IMPORT_ALL = """
 import importlib, importlib.util, json, pkgutil, sys
-packages, first_party = sys.argv[1].split(","), sys.argv[2].split(",")
-for name in packages:
+origins = {n: getattr(importlib.util.find_spec(n), "origin", None) for n in sys.argv[1].split(",")}
+print(json.dumps(origins), flush=True)
+for name in (n for n, origin in origins.items() if origin):
     for module in pkgutil.walk_packages(importlib.import_module(name).__path__, name + "."):
         if not module.name.endswith(".__main__"):
             importlib.import_module(module.name)
-print(json.dumps({n: getattr(importlib.util.find_spec(n), "origin", None) for n in first_party}))
 """
 
 
 def assert_isolated(origins: dict[str, str | None], layout: Layout) -> None:
-    """No first-party package comes from anywhere but the laid-out image (the checkout above all)."""
+    """No first-party package comes from anywhere but the image's files or its venv (the checkout
+    above all)."""
     leaked = {
-        name: path for name, path in origins.items() if path and not Path(path).is_relative_to(layout.root)
+        name: path
+        for name, path in origins.items()
+        if path and not (Path(path).is_relative_to(layout.root) or Path(path).is_relative_to(layout.venv))
     }
-    assert not leaked, f"imported from outside the image's files: {leaked}"
+    assert not leaked, f"imported from outside the image: {leaked}"
 
 
 def check_code(env: dict[str, str], layout: Layout) -> None:
-    """Every module of the packages in the WORKDIR imports there, and only from the image's files."""
-    packages = sorted(path.name for path in layout.workdir.iterdir() if (path / "__init__.py").is_file())
-    fail_unless(packages, f"no Python package in the image's WORKDIR {layout.stage['workdir']}")
-    done = run(["python", "-c", _IMPORT_ALL, ",".join(packages), ",".join(FIRST_PARTY)], env, layout.workdir)
-    fail_unless(done.returncode == 0, f"importing {packages} in the image failed:\n{done.stdout[-3000:]}")
-    assert_isolated(json.loads(done.stdout.strip().splitlines()[-1]), layout)
+    """Every module of the first-party packages the image has imports, only from the image."""
+    done = run(["python", "-c", _IMPORT_ALL, ",".join(FIRST_PARTY)], env, layout.workdir)
+    origins = json.loads(done.stdout.splitlines()[0]) if done.stdout.startswith("{") else {}
+    fail_unless(done.returncode == 0, f"importing the image's packages failed:\n{done.stdout[-3000:]}")
+    fail_unless(any(origins.values()), "the image has none of our packages")
+    assert_isolated(origins, layout)
 
 
 @dataclass(frozen=True)
@@ -246,7 +259,7 @@ def rehearse_service(
     layout = lay_out(image, dockerfile, tmp / "image")
     port = free_port()
     prefix = image.venv.upper()
-    env = {**image_env(layout, image.venv, tmp), **settings, f"{prefix}_HOST": "127.0.0.1"}
+    env = {**image_env(layout, tmp), **settings, f"{prefix}_HOST": "127.0.0.1"}
     env[f"{prefix}_PORT"] = str(port)
     check_code(env, layout)
     for command in before:
@@ -297,7 +310,7 @@ def rehearse_tests(image: Image, dockerfile: Path, tmp: Path, backing: Backing) 
     its paths (a collection error fails the run) and runs the unit tests among them (the
     functional ones, which need the test stack, are deselected after collection)."""
     layout = lay_out(image, dockerfile, tmp / "image")
-    env = image_env(layout, image.venv, tmp)
+    env = image_env(layout, tmp)
     check_code(env, layout)
     paths = compose(image.compose_file)["services"][image.service]["command"]
     functional = [path for path in paths if not path.startswith("tests/unit/")]
@@ -325,18 +338,19 @@ for bundle in DagBundlesManager().get_all_dag_bundles():
     bags[bundle.name] = {"errors": {k: str(v) for k, v in bag.import_errors.items()}, "dags": bag.dag_ids}
 from cinema_etl import restore
 
+backups = restore.Backups.from_environment()
 print(json.dumps({
     "bags": bags,
-    "dump": str(restore.CATALOGUE_DUMP),
-    "snapshot": str(restore.SNAPSHOT_DIR / "index.latest"),
+    "dump": str(backups.catalogue_dump),
+    "snapshot": str(backups.snapshot_dir / "index.latest"),
     "origins": {n: getattr(importlib.util.find_spec(n), "origin", None) for n in sys.argv[1:]},
 }))
 """
 
 
 def rehearse_airflow(image: Image, dockerfile: Path, tmp: Path, backing: Backing) -> None:
-    """The image copies only the lock: the DAGs, es_mappings and restore/ are compose's mounts,
-    laid out at their image paths; the DAG folder parses as the DAG processor parses it."""
+    """The image installs the ETL and the mappings; the DAG files and restore/ are compose's
+    mounts, laid out at their image paths; the DAG folder parses as the DAG processor parses it."""
     layout = lay_out(image, dockerfile, tmp / "image")
     service = compose(image.compose_file)["services"][image.service]
     for volume in service["volumes"]:
@@ -346,15 +360,13 @@ def rehearse_airflow(image: Image, dockerfile: Path, tmp: Path, backing: Backing
                 ROOT / source, layout.root / target.lstrip("/"), ignore=shutil.ignore_patterns("__pycache__")
             )
     airflow_home = layout.root / AIRFLOW_IMAGE_HOME.lstrip("/")
-    env = image_env(layout, image.venv, tmp)
+    env = image_env(layout, tmp)
     env.update(
         AIRFLOW_HOME=str(tmp / "airflow-home"),
         AIRFLOW__CORE__DAGS_FOLDER=str(airflow_home / "dags"),
         AIRFLOW__CORE__LOAD_EXAMPLES="False",
         AIRFLOW__DATABASE__SQL_ALCHEMY_CONN=f"sqlite:///{tmp / 'airflow.db'}",
-        PYTHONPATH=":".join(
-            f"{layout.root}{path}" for path in service["environment"]["PYTHONPATH"].split(":")
-        ),
+        CINEMA_RESTORE_DIR=f"{layout.root}{service['environment']['CINEMA_RESTORE_DIR']}",
     )
     done = run(["python", "-c", _DAG_BAG, *FIRST_PARTY], env, airflow_home)
     fail_unless(done.returncode == 0, f"loading the DAGs failed:\n{done.stdout[-3000:]}")

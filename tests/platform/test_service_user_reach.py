@@ -130,9 +130,10 @@ def test_nothing_a_service_uses_lies_in_the_private_home(private_root_home):
 
 @pytest.mark.parametrize(("service", "module"), [("api", "api.app"), ("auth", "auth.app")])
 def test_the_service_user_imports_each_service_from_its_state_folder(private_root_home, service, module):
-    """A fresh start, not only the running one: the interpreter and every module it imports."""
-    image = STATE_DIR / service / "image" / "app"
-    python = STATE_DIR / "venvs" / service / "bin" / "python"
+    """A fresh start, not only the running one: the interpreter and every module it imports,
+    from the service's venv, where the stack installed the project (from `/`, as the stack starts it)."""
+    venv = STATE_DIR / "venvs" / service
+    python = venv / "bin" / "python"
     done = subprocess.run(
         [
             "runuser",
@@ -145,10 +146,10 @@ def test_the_service_user_imports_each_service_from_its_state_folder(private_roo
             "-c",
             f"import {module}, sys; print(sys.modules['{module}'].__file__)",
         ],
-        cwd=image,
+        cwd="/",
         capture_output=True,
         text=True,
         check=False,
     )
     assert done.returncode == 0, done.stderr[-2000:]
-    assert Path(done.stdout.strip()).is_relative_to(image)
+    assert Path(done.stdout.strip()).is_relative_to(venv / "lib"), done.stdout

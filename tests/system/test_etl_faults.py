@@ -17,7 +17,6 @@ import shutil
 import signal
 import sqlite3
 import subprocess
-import sys
 import time
 import uuid
 from collections.abc import Iterator
@@ -31,14 +30,10 @@ from elasticsearch import Elasticsearch, NotFoundError
 from psycopg import sql
 from stack_control import ROOT, STATE_DIR, run_stack, stopped, wait_for
 
-if str(ROOT / "dags") not in sys.path:
-    sys.path.insert(0, str(ROOT / "dags"))
-
-from cinema_etl import extract, pipeline
-
 import es_mappings
 from catalogue import SCHEMA_SQL
 from catalogue.generator import CatalogueSize, load
+from cinema_etl import extract, pipeline
 
 pytestmark = pytest.mark.slow
 
@@ -103,7 +98,7 @@ def airflow_env(home: Path, catalogue_dsn: str, prefix: str, stack) -> dict[str,
             "AIRFLOW_VAR_CINEMA_INDEX_PREFIX": prefix,
             "AIRFLOW_VAR_CINEMA_REDIS_URL": stack.redis_url(REDIS_DB),
             "CINEMA_ETL_RETRIES": str(RETRIES),
-            "PYTHONPATH": str(ROOT),
+            "CINEMA_RESTORE_DIR": str(ROOT / "restore"),
         }
     )
     return env

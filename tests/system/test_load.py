@@ -25,7 +25,7 @@ def test_mixed_load_through_the_gateway_has_no_error(
     gateway = f"http://127.0.0.1:{os.environ.get('GATEWAY_PORT', '80')}"
     figures_path = tmp_path / "load.json"
     command = [
-        sys.executable, "bench/load.py", "--gateway", gateway, "--requests", str(REQUESTS),
+        sys.executable, "-m", "bench.load", "--gateway", gateway, "--requests", str(REQUESTS),
         "--connections", str(CONNECTIONS), "--max-seconds", str(MAX_SECONDS), "--json", str(figures_path),
     ]  # fmt: skip
     run = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=MAX_SECONDS + 120)

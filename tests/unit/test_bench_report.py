@@ -3,18 +3,12 @@ into the README's marked section (the benchmarks themselves are scripts, not tes
 
 from __future__ import annotations
 
-import sys
 import textwrap
-from pathlib import Path
 
 import pytest
 
-BENCH = Path(__file__).resolve().parents[2] / "bench"
-# Appended, not prepended: bench/api.py and bench/auth.py must not shadow the api and auth packages.
-sys.path.append(str(BENCH))
-
-import report  # noqa: E402
-from figures import Figure, load, save  # noqa: E402
+from bench import report
+from bench.figures import Figure, load, save
 
 
 def test_the_ratio_is_value_over_baseline_unless_given():
@@ -102,10 +96,9 @@ def test_a_readme_without_markers_is_left_alone(tmp_path):
 def test_a_script_run_yields_its_figures_or_its_failure(tmp_path):
     good = tmp_path / "good.py"
     good.write_text(
-        textwrap.dedent(f"""
+        textwrap.dedent("""
         import sys
-        sys.path.insert(0, {str(BENCH)!r})
-        from figures import Figure, save
+        from bench.figures import Figure, save
         save(sys.argv[sys.argv.index("--json") + 1], "good", [Figure("x", float(sys.argv[1]), "ms")])
         """)
     )

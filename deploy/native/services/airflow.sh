@@ -11,6 +11,8 @@ AF_WAIT_FOR_INDICES=${AIRFLOW_WAIT_FOR_INDICES:-600}
 
 airflow_install() {
     ensure_venv airflow
+    # The ETL package and the mappings, as deploy/airflow/Dockerfile installs them.
+    install_image_project airflow deploy/airflow/Dockerfile
     command -v curl >/dev/null || ensure_apt curl
 }
 
@@ -58,8 +60,7 @@ _airflow_env() {
     export AIRFLOW_CONN_ELASTICSEARCH="{\"conn_type\": \"elasticsearch\", \"host\": \"127.0.0.1\", \"port\": $ES_PORT}"
     export AIRFLOW_VAR_CINEMA_REDIS_URL=redis://127.0.0.1:$REDIS_PORT/0
     export PG_RESTORE=/usr/lib/postgresql/$(compose_version postgres | cut -d. -f1)/bin/pg_restore
-    # es_mappings lives at the repository root; the dags folder itself is put on sys.path by Airflow.
-    export PYTHONPATH=$ROOT${PYTHONPATH:+:$PYTHONPATH}
+    export CINEMA_RESTORE_DIR=$ROOT/restore
 }
 
 _airflow() { "$(venv_bin airflow airflow)" "$@"; }
@@ -100,9 +101,10 @@ airflow_start() {
         log airflow "starting $process"
         # Each in its own session under a small loop that restarts it when it exits (the scheduler
         # exits when Postgres goes away); `airflow_stop` signals the whole session.
-        setsid nohup bash -c 'while :; do "$0" "$1"; echo "$1 exited ($?); restarting in 5 s"; sleep 5; done' \
+        # From /, so that no process finds the checkout's packages in its working folder.
+        (cd / || exit; setsid nohup bash -c 'while :; do "$0" "$1"; echo "$1 exited ($?); restarting in 5 s"; sleep 5; done' \
             "$(venv_bin airflow airflow)" "$process" >>"$AF_DIR/logs/$process.log" 2>&1 < /dev/null &
-        echo $! > "$AF_DIR/$process.pid"
+        echo $! > "$AF_DIR/$process.pid")
     done
     wait_until airflow 180 airflow_healthy
 

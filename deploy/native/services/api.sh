@@ -1,6 +1,6 @@
 # The content API (python -m api) on 127.0.0.1:8000, run from the `api` venv as the service user,
-# with its log and pidfile under .state/api. It runs from .state/api/image, the files its image
-# copies (api/Dockerfile), laid out as in the image. Settings are the API_* variables of api/settings.py.
+# with its log and pidfile under .state/api. The venv has the packages its image installs
+# (api/Dockerfile), installed afresh on every start. Settings are the API_* variables of api/settings.py.
 # shellcheck shell=bash
 
 API_DIR=$STATE_DIR/api
@@ -31,7 +31,7 @@ api_start() {
     # as root in a fresh state folder and the API could not write it (nor start).
     touch "$API_DIR/api.log"
     is_root && chown "$SERVICE_USER" "$API_DIR/api.log"
-    local workdir; workdir=$(image_files api/Dockerfile "$API_DIR/image")
+    install_image_project api api/Dockerfile
     log api "starting on 127.0.0.1:$API_NATIVE_PORT ($API_NATIVE_WORKERS workers)"
     # The wrapper shell records its own pid, then becomes the service (exec keeps the pid).
     # shellcheck disable=SC2016
@@ -39,8 +39,8 @@ api_start() {
         API_HOST=127.0.0.1 API_PORT="$API_NATIVE_PORT" API_WORKERS="$API_NATIVE_WORKERS" \
         API_ES_URL="http://127.0.0.1:$ES_PORT" API_REDIS_URL="redis://127.0.0.1:$REDIS_PORT/0" \
         PYTHONDONTWRITEBYTECODE=1 \
-        bash -c 'echo $$ >"$1/api.pid"; cd "$2"; exec "$3" -m api >>"$1/api.log" 2>&1 </dev/null' \
-        api "$API_DIR" "$workdir" "$(venv_bin api python)"
+        bash -c 'echo $$ >"$1/api.pid"; cd /; exec "$2" -m api >>"$1/api.log" 2>&1 </dev/null' \
+        api "$API_DIR" "$(venv_bin api python)"
     wait_until api 60 api_healthy
 }
 

@@ -1,6 +1,6 @@
 # The auth service (python -m auth serve) on 127.0.0.1:8001, run from the `auth` venv as the
-# service user, with its log, pidfile and development signing key under .state/auth. It runs
-# from .state/auth/image, the files its image copies (auth/Dockerfile), laid out as in the image.
+# service user, with its log, pidfile and development signing key under .state/auth. The venv has
+# the packages its image installs (auth/Dockerfile), installed afresh on every start.
 # Pending migrations are applied by `serve` itself before it listens.
 # shellcheck shell=bash
 
@@ -42,19 +42,19 @@ auth_start() {
     service_dir "$AUTH_DIR" "$AUTH_DIR/keys"
     chmod 700 "$AUTH_DIR/keys"
     _auth_write_env
-    local python workdir
+    local python
     python=$(venv_bin auth python)
-    workdir=$(image_files auth/Dockerfile "$AUTH_DIR/image")
+    install_image_project auth auth/Dockerfile
     if [ ! -f "$AUTH_DIR/keys/private.pem" ]; then
         log auth "generating a development signing key in $AUTH_DIR/keys"
-        as_service_user env --chdir="$workdir" PYTHONDONTWRITEBYTECODE=1 \
+        as_service_user env PYTHONDONTWRITEBYTECODE=1 \
             "$python" -m auth generate-keys "$AUTH_DIR/keys" --if-missing >&2
     fi
     log auth "starting on 127.0.0.1:$AUTH_NATIVE_PORT"
     # The wrapper shell records its own pid, then becomes the service (exec keeps the pid).
     # shellcheck disable=SC2016
-    _auth_detached bash -c 'echo $$ >"$1/auth.pid"; set -a; . "$1/auth.env"; set +a; cd "$3";
-        exec "$2" -m auth serve >>"$1/auth.log" 2>&1' auth "$AUTH_DIR" "$python" "$workdir" </dev/null >/dev/null 2>&1
+    _auth_detached bash -c 'echo $$ >"$1/auth.pid"; set -a; . "$1/auth.env"; set +a; cd /;
+        exec "$2" -m auth serve >>"$1/auth.log" 2>&1' auth "$AUTH_DIR" "$python" </dev/null >/dev/null 2>&1
     wait_until auth 60 auth_healthy
 }
 

@@ -39,7 +39,6 @@ def auth_env(stack: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[d
     keys = tmp_path_factory.mktemp("auth-keys")
     env = {
         **os.environ,
-        "PYTHONPATH": str(ROOT),
         "AUTH_DATABASE_URL": stack.pg_dsn(TEST_DB).replace("postgresql://", "postgres://", 1),
         "AUTH_REDIS_URL": stack.redis_url(TEST_REDIS_DB),
         "AUTH_PRIVATE_KEY_FILE": str(keys / "private.pem"),

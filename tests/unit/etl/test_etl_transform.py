@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 
 import pytest
+
 from cinema_etl import state, transform
 
 STAMP = datetime(2024, 5, 1, 12, 0, 0, 123456, tzinfo=UTC)

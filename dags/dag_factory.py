@@ -1,6 +1,8 @@
-"""The Airflow side: DAG definitions built from the plain modules of this package.
+"""The Airflow side: DAG definitions built from the plain modules of the `cinema_etl` package.
 
-Only the DAG files import this module (it needs Airflow); everything it calls runs without it.
+Only the DAG files of this folder import this module (it needs Airflow; Airflow puts its DAG
+folder on the import path, and `.airflowignore` keeps it from being parsed as a DAG file);
+everything it calls runs without Airflow.
 Settings read at parse time come from the environment (schedules, retries); settings read at run
 time are Airflow Variables (index prefix, batch size, Redis URL), which `AIRFLOW_VAR_*` can set.
 """
@@ -142,8 +144,8 @@ def etl_dag(dag_id: str, index: str) -> DAG:
         tags=["cinema", "etl"],
         dagrun_timeout=timedelta(hours=2),
     ) as dag:
-
-        @task(task_id=f"sync_{index}")
+        # Airflow lives in its own venv, not in the dev one mypy runs in: `task` is Any there.
+        @task(task_id=f"sync_{index}")  # type: ignore[untyped-decorator]
         def sync() -> dict[str, Any]:
             """Load what changed since the stored state; see the DAG docs.
 
@@ -158,7 +160,7 @@ def etl_dag(dag_id: str, index: str) -> DAG:
                 index_names = [es_mappings.index_name(each, prefix) for each in es_mappings.INDICES]
                 if (
                     not any(es.indices.exists(index=index_name) for index_name in index_names)
-                    and restore.SNAPSHOT_DIR.joinpath("index.latest").is_file()
+                    and restore.Backups.from_environment().has_snapshot()
                 ):
                     raise AirflowSkipException(
                         "no index yet: restore_elasticsearch restores them from the snapshot"
@@ -215,7 +217,7 @@ def _restore_dag(dag_id: str, doc_md: str, task_id: str, run: Callable[[], resto
         tags=["cinema", "restore"],
     ) as dag:
 
-        @task(task_id=task_id)
+        @task(task_id=task_id)  # type: ignore[untyped-decorator]  # Any without Airflow, as above
         def restore_task() -> str:
             outcome = run()
             if not outcome.restored:
@@ -231,7 +233,7 @@ def restore_postgres_dag() -> DAG:
         "restore_postgres",
         RESTORE_POSTGRES_DOC,
         "restore_catalogue",
-        lambda: restore.restore_postgres(catalogue_dsn()),
+        lambda: restore.restore_postgres(catalogue_dsn(), restore.Backups.from_environment()),
     )
 
 
@@ -240,5 +242,7 @@ def restore_elasticsearch_dag() -> DAG:
         "restore_elasticsearch",
         RESTORE_ES_DOC,
         "restore_indices",
-        lambda: restore.restore_elasticsearch(elasticsearch_client(), index_prefix()),
+        lambda: restore.restore_elasticsearch(
+            elasticsearch_client(), restore.Backups.from_environment(), index_prefix()
+        ),
     )

@@ -27,7 +27,7 @@ log = logging.getLogger("cinema_etl.snapshot")
 BUILD_REPOSITORY = "cinema_snapshot_build"
 
 
-def build(admin_dsn: str, es: Elasticsearch, work_dir: Path) -> dict[str, int]:
+def build(admin_dsn: str, es: Elasticsearch, work_dir: Path, backups: restore.Backups) -> dict[str, int]:
     scratch_db = "es_snapshot_build"
     scratch_dsn = make_conninfo(admin_dsn, dbname=scratch_db)
     index_names = [es_mappings.index_name(index, restore.SNAPSHOT_PREFIX) for index in es_mappings.INDICES]
@@ -36,7 +36,7 @@ def build(admin_dsn: str, es: Elasticsearch, work_dir: Path) -> dict[str, int]:
         admin.execute(sql.SQL("DROP DATABASE IF EXISTS {}").format(sql.Identifier(scratch_db)))
         admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(scratch_db)))
     try:
-        log.info("%s", restore.restore_postgres(scratch_dsn).reason)
+        log.info("%s", restore.restore_postgres(scratch_dsn, backups).reason)
         es.indices.delete(index=",".join(index_names), ignore_unavailable=True)
         with extract.connect(scratch_dsn) as conn:
             for index in es_mappings.INDICES:
@@ -54,9 +54,9 @@ def build(admin_dsn: str, es: Elasticsearch, work_dir: Path) -> dict[str, int]:
             wait_for_completion=True,
         )
         es.snapshot.delete_repository(name=BUILD_REPOSITORY)
-        shutil.rmtree(restore.SNAPSHOT_DIR, ignore_errors=True)
-        shutil.copytree(repo_dir, restore.SNAPSHOT_DIR)
-        log.info("wrote %s: %s", restore.SNAPSHOT_DIR, counts)
+        shutil.rmtree(backups.snapshot_dir, ignore_errors=True)
+        shutil.copytree(repo_dir, backups.snapshot_dir)
+        log.info("wrote %s: %s", backups.snapshot_dir, counts)
         return counts
     finally:
         es.indices.delete(index=",".join(index_names), ignore_unavailable=True)
@@ -72,12 +72,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--dsn", required=True, help="Postgres DSN of a user that may create databases")
     parser.add_argument("--es", default="http://127.0.0.1:9200")
     parser.add_argument("--work-dir", type=Path, required=True, help="a directory listed in ES path.repo")
+    parser.add_argument(
+        "--backups",
+        type=Path,
+        required=True,
+        help="the backups folder (restore/): reads the dump, writes elasticsearch/",
+    )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     logging.getLogger("elastic_transport").setLevel(logging.WARNING)
     if conninfo_to_dict(args.dsn).get("dbname") is None:
         parser.error("--dsn must name a database to connect to (e.g. postgres)")
-    build(args.dsn, Elasticsearch(args.es, request_timeout=120), args.work_dir)
+    build(args.dsn, Elasticsearch(args.es, request_timeout=120), args.work_dir, restore.Backups(args.backups))
     return 0
 
 

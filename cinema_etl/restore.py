@@ -19,17 +19,43 @@ from cinema_etl import journal
 
 log = logging.getLogger(__name__)
 
-ROOT = Path(__file__).resolve().parents[2]
-CATALOGUE_DUMP = ROOT / "restore" / "catalogue.dump"
-SNAPSHOT_DIR = ROOT / "restore" / "elasticsearch"
-# Registered read-only with a location relative to `path.repo`, which points at `restore/` in
-# both stacks (natively the checkout's restore/, in compose the ./restore mount).
+# Where the backups are: the checkout's restore/ natively, compose's ./restore mount in the image.
+BACKUPS_VARIABLE = "CINEMA_RESTORE_DIR"
+# Registered read-only with a location relative to `path.repo`, which points at a copy of
+# `restore/` in both stacks (natively under the state folder, in compose the ./restore mount).
 REPOSITORY = "cinema_restore"
 REPOSITORY_LOCATION = "elasticsearch"
 SNAPSHOT = "catalogue"
 # The prefix of the index names inside the snapshot; an index is restored as `<prefix><index>`.
 SNAPSHOT_PREFIX = "snapshot_"
 CATALOGUE_TABLES = ("film_work", "genre", "person", "genre_film_work", "person_film_work")
+
+
+@dataclass(frozen=True)
+class Backups:
+    """The committed backups: `catalogue.dump` (pg_dump) and `elasticsearch/` (a snapshot repository)."""
+
+    folder: Path
+
+    @classmethod
+    def from_environment(cls) -> Backups:
+        folder = os.environ.get(BACKUPS_VARIABLE)
+        if not folder:
+            raise RuntimeError(
+                f"{BACKUPS_VARIABLE} is not set: it names the folder of the backups (restore/)"
+            )
+        return cls(Path(folder))
+
+    @property
+    def catalogue_dump(self) -> Path:
+        return self.folder / "catalogue.dump"
+
+    @property
+    def snapshot_dir(self) -> Path:
+        return self.folder / "elasticsearch"
+
+    def has_snapshot(self) -> bool:
+        return (self.snapshot_dir / "index.latest").is_file()
 
 
 @dataclass(frozen=True)
@@ -67,15 +93,16 @@ def _libpq_env(dsn: str) -> dict[str, str]:
     return env
 
 
-def restore_postgres(dsn: str) -> Outcome:
+def restore_postgres(dsn: str, backups: Backups) -> Outcome:
     """Restore the catalogue dump into `dsn` when the catalogue is absent or has no rows."""
     before = catalogue_rows(dsn)
     if before is not None and any(before.values()):
         return Outcome(
             False, f"the catalogue already holds data ({before['film_work']} films): left untouched"
         )
-    if not CATALOGUE_DUMP.is_file():
-        raise FileNotFoundError(f"no catalogue backup at {CATALOGUE_DUMP}")
+    dump = backups.catalogue_dump
+    if not dump.is_file():
+        raise FileNotFoundError(f"no catalogue backup at {dump}")
     command = [
         os.environ.get("PG_RESTORE", "pg_restore"),
         "--no-owner",
@@ -86,8 +113,8 @@ def restore_postgres(dsn: str) -> Outcome:
     if before is not None:
         # The schema exists but is empty: load the rows into it and keep what is there (triggers).
         command.append("--data-only")
-    command += ["--dbname", str(conninfo_to_dict(dsn).get("dbname") or ""), str(CATALOGUE_DUMP)]
-    log.info("restoring %s: %s", CATALOGUE_DUMP.name, " ".join(command))
+    command += ["--dbname", str(conninfo_to_dict(dsn).get("dbname") or ""), str(dump)]
+    log.info("restoring %s: %s", dump.name, " ".join(command))
     result = subprocess.run(command, env=_libpq_env(dsn), capture_output=True, text=True, check=False)
     if result.returncode != 0:
         raise RuntimeError(f"pg_restore failed ({result.returncode}): {result.stderr.strip()[-2000:]}")
@@ -104,7 +131,7 @@ def register_repository(es: Elasticsearch) -> None:
     )
 
 
-def restore_elasticsearch(es: Elasticsearch, prefix: str = "") -> Outcome:
+def restore_elasticsearch(es: Elasticsearch, backups: Backups, prefix: str = "") -> Outcome:
     """Restore every missing index from the committed snapshot; indices that exist are left alone."""
     missing = [
         index
@@ -113,8 +140,8 @@ def restore_elasticsearch(es: Elasticsearch, prefix: str = "") -> Outcome:
     ]
     if not missing:
         return Outcome(False, "all indices exist: left untouched")
-    if not (SNAPSHOT_DIR / "index.latest").is_file():
-        raise FileNotFoundError(f"no snapshot repository in {SNAPSHOT_DIR}")
+    if not backups.has_snapshot():
+        raise FileNotFoundError(f"no snapshot repository in {backups.snapshot_dir}")
     register_repository(es)
     snapshot_index_names = ",".join(es_mappings.index_name(index, SNAPSHOT_PREFIX) for index in missing)
     log.info("restoring %s from snapshot %s/%s", snapshot_index_names, REPOSITORY, SNAPSHOT)
