@@ -39,25 +39,13 @@ from auth.services.tokens import TokenCodec, TokenType
 from auth.settings import Settings
 from bench.figures import Figure, save
 from devtools.processes import ServiceDidNotStart, ServiceProcess, free_port
-
-ROOT = Path(__file__).resolve().parents[1]
+from devtools.stack import Stack
 
 DATABASE = "bench_auth"
 REDIS_DB = 10
 PASSWORD = "benchmark passphrase"  # noqa: S105 (the seeded accounts' password)
 ROUNDS = 12
 NICENESS = Settings().hash_thread_niceness
-
-
-def dotenv() -> dict[str, str]:
-    values: dict[str, str] = {}
-    env_file = ROOT / ".env"
-    if env_file.exists():
-        for line in env_file.read_text(encoding="utf-8").splitlines():
-            key, sep, value = line.strip().partition("=")
-            if sep and not key.startswith("#"):
-                values[key] = value
-    return {**values, **os.environ}
 
 
 def percentile(samples: list[float], fraction: float) -> float:
@@ -98,21 +86,19 @@ def pool_hash_rate(threads: int, niceness: int, seconds: float) -> float:
 
 # ------------------------------------------------------------------------------ the service
 class Service:
-    def __init__(self, env: dict[str, str], work: Path) -> None:
+    def __init__(self, stack: Stack, work: Path) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}/auth"
-        pg = f"{env.get('POSTGRES_USER', 'cinema')}:{env.get('POSTGRES_PASSWORD', '')}@127.0.0.1:"
-        pg += env.get("POSTGRES_PORT", "5432")
-        self.admin_dsn = f"postgresql://{pg}/postgres"
-        self.dsn = f"postgresql://{pg}/{DATABASE}"
-        self.redis_url = f"redis://127.0.0.1:{env.get('REDIS_PORT', '6379')}/{REDIS_DB}"
+        self.admin_dsn = stack.pg_dsn("postgres")
+        self.dsn = stack.pg_dsn(DATABASE)
+        self.redis_url = stack.redis_url(REDIS_DB)
         self.key_file = work / "keys" / "private.pem"
         self.log = work / "auth.log"
         self.env = {
             **os.environ,
             "AUTH_HOST": "127.0.0.1",
             "AUTH_PORT": str(self.port),
-            "AUTH_DATABASE_URL": f"postgres://{pg}/{DATABASE}",
+            "AUTH_DATABASE_URL": self.dsn.replace("postgresql://", "postgres://", 1),
             "AUTH_REDIS_URL": self.redis_url,
             "AUTH_PRIVATE_KEY_FILE": str(self.key_file),
             "AUTH_DATABASE_POOL_SIZE": "30",
@@ -239,7 +225,7 @@ def main() -> None:
     args = parser.parse_args()
     cores = os.cpu_count() or 1
 
-    with tempfile.TemporaryDirectory(prefix="bench-auth-") as work, Service(dotenv(), Path(work)) as service:
+    with tempfile.TemporaryDirectory(prefix="bench-auth-") as work, Service(Stack(), Path(work)) as service:
         logins = service.seed_users(200)
         # On a shared machine the CPU left for hashing changes by the minute, so the baseline
         # and the logins are measured in alternating windows and compared round by round.

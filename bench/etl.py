@@ -100,7 +100,7 @@ def child_run(dsn: str, es_url: str, prefix: str, names: list[str], batch_size: 
     with extract.connect(dsn) as conn:
         for name in names:
             started = time.perf_counter()
-            report = pipeline.run_index(conn, es, None, name, prefix, batch_size)
+            report = pipeline.IndexRun(conn, es, None, name, prefix, batch_size).run()
             result[name] = {"seconds": time.perf_counter() - started, "written": report.counts.written}
     result["max_rss_mb"] = peak_rss_mb()
     print(json.dumps(result))
@@ -155,7 +155,7 @@ def incremental(es: Elasticsearch, dsn: str, prefix: str, batch_size: int, chang
     with extract.connect(dsn) as conn:
         for name in es_mappings.INDICES:
             started = time.perf_counter()
-            report = pipeline.run_index(conn, es, None, name, prefix, batch_size)
+            report = pipeline.IndexRun(conn, es, None, name, prefix, batch_size).run()
             seconds = time.perf_counter() - started
             total += seconds
             rows += sum(report.rows_read.values())

@@ -2,5 +2,5 @@
 
 Plain modules that run without Airflow (psycopg, elasticsearch-py and redis only), so tests and
 benchmarks call them directly; the DAG files in `dags/` are thin wrappers that get
-the connections from Airflow and call `pipeline.run_index` or the `restore` functions.
+the connections from Airflow and call `pipeline.IndexRun(...).run()` or the `restore` functions.
 """

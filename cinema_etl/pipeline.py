@@ -1,16 +1,9 @@
 """One incremental run of one index: what changed in Postgres goes to Elasticsearch.
 
-A run walks three kinds of change, each from its own position kept in the index (`state`):
-
-1. the index's own table by (modified, id): new and edited films / genres / persons;
-2. the tables its documents embed, by (modified, id): a renamed person or genre rebuilds the films
-   that show it; a retitled film rebuilds the person documents that list it;
-3. the journal (`journal`): links added or removed, rows deleted.
-
-Every changed id is rebuilt from Postgres as a whole document (or deleted when its row is gone),
-upserted by id, and the position advances only after Elasticsearch acknowledged the batch. An
-index without state, or synced against another database, is resynced: everything is upserted
-again (documents equal to the stored ones are skipped) and documents without a row are swept out.
+`IndexRun` walks the phases of a run (README.md, "Airflow: restores and the ETL", explains what
+each reads and why), one method each, sharing the index's state and the run's report. A position
+advances only after Elasticsearch acknowledged the documents it covers, so a run that fails
+anywhere leaves a position the next run carries on from.
 """
 
 from __future__ import annotations
@@ -176,8 +169,10 @@ def prefetched(items: Iterator[T], depth: int = 2) -> Iterator[T]:
 
 
 class IndexRun:
-    """One run of `run_index`, one method per phase: they share the index's state, which they
-    advance, and the report, which they fill.
+    """One run that brings `index` (its physical name carries `prefix`) to Postgres's current
+    state, one method per phase; see the module docstring. The phases share the index's state,
+    which they advance, and the report, which they fill. `conn` must be an autocommit connection
+    (see `extract.prepare`); `cache` receives the generation bump, None skips it (benchmarks).
 
     The state is written only after the documents it covers were acknowledged (`_save`), so a
     run that fails anywhere leaves a position the next run carries on from.
@@ -404,20 +399,3 @@ class IndexRun:
 
     def _count(self, table: str, n: int) -> None:
         self.report.rows_read[table] = self.report.rows_read.get(table, 0) + n
-
-
-def run_index(
-    conn: psycopg.Connection,
-    es: Elasticsearch,
-    cache: redis.Redis | None,
-    index: str,
-    prefix: str = "",
-    batch_size: int = 1000,
-) -> RunReport:
-    """Bring `index` (its physical name carries `prefix`) to Postgres's current state; see the
-    module docstring.
-
-    `conn` must be an autocommit connection (see `extract.prepare`). `cache` receives the
-    generation bump; None skips it (benchmarks).
-    """
-    return IndexRun(conn, es, cache, index, prefix, batch_size).run()

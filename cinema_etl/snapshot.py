@@ -40,7 +40,7 @@ def build(admin_dsn: str, es: Elasticsearch, work_dir: Path, backups: restore.Ba
         es.indices.delete(index=",".join(index_names), ignore_unavailable=True)
         with extract.connect(scratch_dsn) as conn:
             for index in es_mappings.INDICES:
-                pipeline.run_index(conn, es, None, index, restore.SNAPSHOT_PREFIX)
+                pipeline.IndexRun(conn, es, None, index, restore.SNAPSHOT_PREFIX).run()
         es.indices.refresh(index=",".join(index_names))
         counts = {index_name: es.count(index=index_name)["count"] for index_name in index_names}
         es.snapshot.create_repository(

@@ -71,54 +71,48 @@ def cache_client() -> redis.Redis:
     return redis.Redis.from_url(url, socket_timeout=10)
 
 
+# What the UI shows beside each ETL DAG: what is particular to its index. How a run works (the
+# journal, the state, placeholders) is explained once, in README.md.
 ETL_DOC = """
 ### {dag_id}: keeps the `{index}` index in step with Postgres
 
-Every run brings the index to the catalogue's current state and writes only what changed:
+Each run brings `{index}` (created from `es_mappings/{index}.json` when missing) to the
+catalogue's current state and writes only what changed: `content.{table}` rows after the stored
+watermark; {related}; the journal of links and deletions (`etl.journal`). When the index
+changed, its generation key in Redis is bumped, so the content API's cache moves on{extra}.
 
-1. **create** the index from `es_mappings/{index}.json` when it is missing (then a full load);
-2. **own rows**: `content.{table}` rows after the stored `(modified, id)` watermark, in keyset
-   pages (no OFFSET: thousands of rows sharing one `modified` are neither skipped nor repeated);
-3. **embedded rows**: {related};
-4. **journal**: links added or removed and rows deleted, recorded by triggers the ETL installs in
-   the catalogue (`etl.journal`, see below); a deleted row's document is deleted;
-5. **generation**: when the index changed, `INCR` its generation key in Redis, which the content API
-   puts into its cache keys, so fresh data shows at once.
-
-**Why a journal?** The link tables have no `modified` column and a deleted row leaves nothing to page
-through. Statement-level triggers write the affected film/person/genre ids to `etl.journal`;
-the run rebuilds those documents from Postgres (or deletes them). Comparing whole link sets on
-every run would read the whole catalogue every minute; the journal reads only what changed.
-
-**State** (watermarks, journal position) lives in the index mapping's `_meta.cinema_etl`, written only
-after Elasticsearch acknowledged the batch it covers. Dropping, recreating or restoring the index
-resets it with the data, so it can never claim more than the index holds. An index whose state
-belongs to another database (for example restored from the snapshot) is resynced: all documents
-are upserted again (unchanged ones are skipped) and documents without a row are swept out.
-
-**Placeholders**: 'N/A' and empty strings become null; people named 'N/A' are left out of the
-people lists (a film whose director is 'N/A' has `directors_names: []`){extra}.
-
-Settings: Airflow Variables `cinema_index_prefix` (default empty), `cinema_etl_batch_size`
-(default 1000), `cinema_redis_url`; connections `{catalogue}` and `{es}`; schedule from
-`CINEMA_ETL_SCHEDULE` (default every minute). One active run, no catch-up, retries with
-exponential backoff. The run is skipped while the catalogue is not restored yet, or while all
-three indices are absent (then `restore_elasticsearch` restores them from the snapshot first).
+Settings: Variables `cinema_index_prefix`, `cinema_etl_batch_size` (1000), `cinema_redis_url`;
+connections `{catalogue}` and `{es}`; `CINEMA_ETL_SCHEDULE` (every minute). Skipped while the
+catalogue is not restored, or while no index exists yet (`restore_elasticsearch` goes first).
+How a run works: README.md, "Airflow: restores and the ETL".
 """
 
 _RELATED = {
-    es_mappings.MOVIES: "renamed people and genres (`content.person`, `content.genre` by their own "
-    "watermarks) rebuild every film that shows them",
-    es_mappings.GENRES: "none (a genre document only counts its films; link changes come from the journal)",
-    es_mappings.PERSONS: "retitled or re-rated films (`content.film_work` by its own watermark) rebuild "
-    "every person document that lists them",
+    es_mappings.MOVIES: "renamed people and genres rebuild every film that shows them",
+    es_mappings.GENRES: "a genre document only counts its films (link changes come from the journal)",
+    es_mappings.PERSONS: "retitled or re-rated films rebuild every person document that lists them",
 }
 _EXTRA = {
     es_mappings.MOVIES: "",
-    es_mappings.GENRES: ". The index holds every genre with a real name, with `film_count` 0 when unused",
-    es_mappings.PERSONS: ". The index holds every person with a real name (people named 'N/A' are not "
-    "indexed), with `films: []` when not linked to any film",
+    es_mappings.GENRES: ". It holds every genre with a real name, `film_count` 0 when unused",
+    es_mappings.PERSONS: ". It holds every person with a real name ('N/A' is not indexed), `films: []` "
+    "when not linked to any film",
 }
+
+
+def _cinema_dag(dag_id: str, schedule: str, doc_md: str, kind: str, **options: Any) -> DAG:
+    """What every DAG of ours shares: one active run, no catch-up, our retries, docs and tags."""
+    return DAG(
+        dag_id=dag_id,
+        schedule=schedule,
+        start_date=START,
+        catchup=False,
+        max_active_runs=1,
+        default_args=DEFAULT_ARGS,
+        doc_md=doc_md,
+        tags=["cinema", kind],
+        **options,
+    )
 
 
 def etl_dag(dag_id: str, index: str) -> DAG:
@@ -133,17 +127,7 @@ def etl_dag(dag_id: str, index: str) -> DAG:
         catalogue=CATALOGUE_CONN,
         es=ELASTICSEARCH_CONN,
     )
-    with DAG(
-        dag_id=dag_id,
-        schedule=ETL_SCHEDULE,
-        start_date=START,
-        catchup=False,
-        max_active_runs=1,
-        default_args=DEFAULT_ARGS,
-        doc_md=doc,
-        tags=["cinema", "etl"],
-        dagrun_timeout=timedelta(hours=2),
-    ) as dag:
+    with _cinema_dag(dag_id, ETL_SCHEDULE, doc, "etl", dagrun_timeout=timedelta(hours=2)) as dag:
         # Airflow lives in its own venv, not in the dev one mypy runs in: `task` is Any there.
         @task(task_id=f"sync_{index}")  # type: ignore[untyped-decorator]
         def sync() -> dict[str, Any]:
@@ -165,7 +149,7 @@ def etl_dag(dag_id: str, index: str) -> DAG:
                     raise AirflowSkipException(
                         "no index yet: restore_elasticsearch restores them from the snapshot"
                     )
-                report = pipeline.run_index(conn, es, cache_client(), index, prefix, batch_size)
+                report = pipeline.IndexRun(conn, es, cache_client(), index, prefix, batch_size).run()
             return {
                 "index": report.index_name,
                 "rows_read": report.rows_read,
@@ -206,16 +190,7 @@ ETL run resyncs them against this catalogue (unchanged documents are skipped).
 
 def _restore_dag(dag_id: str, doc_md: str, task_id: str, run: Callable[[], restore.Outcome]) -> DAG:
     """A one-task DAG that restores something, or is visibly skipped when there is no need."""
-    with DAG(
-        dag_id=dag_id,
-        schedule=RESTORE_SCHEDULE,
-        start_date=START,
-        catchup=False,
-        max_active_runs=1,
-        default_args=DEFAULT_ARGS,
-        doc_md=doc_md,
-        tags=["cinema", "restore"],
-    ) as dag:
+    with _cinema_dag(dag_id, RESTORE_SCHEDULE, doc_md, "restore") as dag:
 
         @task(task_id=task_id)  # type: ignore[untyped-decorator]  # Any without Airflow, as above
         def restore_task() -> str:

@@ -1,75 +1,45 @@
-"""Settings every test shares: where the native stack's services listen (from .env)."""
+"""Fixtures every test shares: the stack's addresses (devtools.stack), its stores' clients,
+scratch databases."""
 
 from __future__ import annotations
 
-import os
 import uuid
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
-from pathlib import Path
 
 import psycopg
 import pytest
+import redis
+from elasticsearch import Elasticsearch
 from psycopg import sql
 
-ROOT = Path(__file__).resolve().parents[1]
-
-
-def _dotenv() -> dict[str, str]:
-    values: dict[str, str] = {}
-    env_file = ROOT / ".env"
-    if env_file.exists():
-        for line in env_file.read_text(encoding="utf-8").splitlines():
-            line = line.strip()
-            if line and not line.startswith("#") and "=" in line:
-                key, _, value = line.partition("=")
-                values[key.strip()] = value.strip()
-    return values
-
-
-@dataclass(frozen=True)
-class Stack:
-    """Addresses and credentials of the running native stack."""
-
-    pg_user: str
-    pg_password: str
-    pg_port: int
-    catalogue_db: str
-    redis_port: int
-    es_port: int
-    # Hosts default to loopback (native stack); the compose test setup points them at its services.
-    pg_host: str = "127.0.0.1"
-    redis_host: str = "127.0.0.1"
-    es_host: str = "127.0.0.1"
-
-    def pg_dsn(self, dbname: str | None = None) -> str:
-        return (
-            f"postgresql://{self.pg_user}:{self.pg_password}@{self.pg_host}:{self.pg_port}/"
-            f"{dbname or self.catalogue_db}"
-        )
-
-    @property
-    def es_url(self) -> str:
-        return f"http://{self.es_host}:{self.es_port}"
-
-    def redis_url(self, db: int = 0) -> str:
-        return f"redis://{self.redis_host}:{self.redis_port}/{db}"
+from devtools.stack import Stack
 
 
 @pytest.fixture(scope="session")
 def stack() -> Stack:
-    env = {**_dotenv(), **os.environ}
-    return Stack(
-        pg_user=env.get("POSTGRES_USER", "cinema"),
-        pg_password=env.get("POSTGRES_PASSWORD", ""),
-        pg_port=int(env.get("POSTGRES_PORT", "5432")),
-        catalogue_db=env.get("CATALOGUE_DB", "cinema"),
-        redis_port=int(env.get("REDIS_PORT", "6379")),
-        es_port=int(env.get("ES_PORT", "9200")),
-        pg_host=env.get("POSTGRES_HOST", "127.0.0.1"),
-        redis_host=env.get("REDIS_HOST", "127.0.0.1"),
-        es_host=env.get("ES_HOST", "127.0.0.1"),
-    )
+    return Stack()
+
+
+@pytest.fixture(scope="session")
+def es(stack: Stack) -> Iterator[Elasticsearch]:
+    client = Elasticsearch(stack.es_url, request_timeout=120)
+    yield client
+    client.close()
+
+
+@pytest.fixture(scope="session")
+def redis_db(stack: Stack) -> Iterator[Callable[[int], redis.Redis]]:
+    """Clients of numbered Redis databases (each suite keeps to its own), closed at the end."""
+    clients: dict[int, redis.Redis] = {}
+
+    def client(db: int) -> redis.Redis:
+        if db not in clients:
+            clients[db] = redis.Redis.from_url(stack.redis_url(db))
+        return clients[db]
+
+    yield client
+    for each in clients.values():
+        each.close()
 
 
 @pytest.fixture

@@ -44,7 +44,7 @@ class EtlTarget:
 
     def run(self, index: str, **kwargs) -> pipeline.RunReport:
         with self.connect() as conn:
-            return pipeline.run_index(conn, self.es, self.cache, index, self.prefix, **kwargs)
+            return pipeline.IndexRun(conn, self.es, self.cache, index, self.prefix, **kwargs).run()
 
     def run_all(self, **kwargs) -> dict[str, pipeline.RunReport]:
         reports = {index: self.run(index, **kwargs) for index in es_mappings.INDICES}
@@ -57,17 +57,8 @@ class EtlTarget:
 
 
 @pytest.fixture(scope="session")
-def es(stack) -> Iterator[Elasticsearch]:
-    client = Elasticsearch(stack.es_url, request_timeout=120)
-    yield client
-    client.close()
-
-
-@pytest.fixture(scope="session")
-def cache(stack) -> Iterator[redis.Redis]:
-    client = redis.Redis.from_url(stack.redis_url(REDIS_DB))
-    yield client
-    client.close()
+def cache(redis_db) -> redis.Redis:
+    return redis_db(REDIS_DB)
 
 
 def generate_catalogue(dsn: str, films: int = 999, seed: int = 42) -> None:

@@ -60,7 +60,7 @@ def test_a_generation_bump_that_failed_is_made_by_the_next_run(target):
     before = target.generation("movies")
     unreachable = redis.Redis(port=free_port(), socket_connect_timeout=1)
     with target.connect() as conn, pytest.raises(redis.ConnectionError):
-        pipeline.run_index(conn, target.es, unreachable, "movies", target.prefix)
+        pipeline.IndexRun(conn, target.es, unreachable, "movies", target.prefix).run()
     assert target.generation("movies") == before
 
     report = target.run("movies")

@@ -46,13 +46,6 @@ REDIS_DB = 14  # the ETL tests' db; generation keys carry the index prefix
 
 
 @pytest.fixture(scope="module")
-def es(stack) -> Iterator[Elasticsearch]:
-    client = Elasticsearch(stack.es_url, request_timeout=120)
-    yield client
-    client.close()
-
-
-@pytest.fixture(scope="module")
 def catalogue(stack) -> Iterator[str]:
     """A scratch database with a generated catalogue of FILMS films; returns its DSN."""
     name = f"test_system_{uuid.uuid4().hex[:10]}"
@@ -256,7 +249,7 @@ def test_a_run_survives_a_service_stopped_in_its_middle(
 ):
     # Another index exists, so the DAG loads instead of waiting for the snapshot restore.
     with extract.connect(catalogue) as conn:
-        pipeline.run_index(conn, es, None, es_mappings.GENRES, index_prefix)
+        pipeline.IndexRun(conn, es, None, es_mappings.GENRES, index_prefix).run()
     index = es_mappings.index_name(name, index_prefix)
     started = time.monotonic()
     env = airflow_env(tmp_path, catalogue, index_prefix, stack)

@@ -165,17 +165,8 @@ def seed(es: Elasticsearch, catalogue: Catalogue) -> None:
 
 
 @pytest.fixture(scope="session")
-def es(stack) -> Iterator[Elasticsearch]:
-    client = Elasticsearch(stack.es_url, request_timeout=30)
-    yield client
-    client.close()
-
-
-@pytest.fixture(scope="session")
-def cache_redis(stack) -> Iterator[redis.Redis]:
-    client = redis.Redis.from_url(stack.redis_url(REDIS_DB))
-    yield client
-    client.close()
+def cache_redis(redis_db) -> redis.Redis:
+    return redis_db(REDIS_DB)
 
 
 @pytest.fixture(scope="session")
