@@ -90,6 +90,12 @@ compose_version() {
     sed -n "s|^ *image: *$1:\([^ ]*\)$|\1|p" "$ROOT/docker-compose.yml" | head -1
 }
 
+# Render the template deploy/native/$1 to stdout, substituting only the variables named after it.
+render() {
+    local template=$1 var; shift
+    (for var in "$@"; do export "${var?}"; done; envsubst "$(printf '${%s} ' "$@")" <"$ROOT/deploy/native/$template")
+}
+
 # Settings: .env is made from .env.example on first start, with random secrets.
 load_env() {
     if [ ! -f "$ROOT/.env" ]; then
@@ -107,30 +113,6 @@ load_env() {
     # shellcheck disable=SC1091
     . "$ROOT/.env"
     set +a
-}
-
-# Poll `check` (a command) until it succeeds or `timeout` seconds pass.
-wait_until() {
-    local name=$1 timeout=$2; shift 2
-    local deadline=$((SECONDS + timeout))
-    until "$@" >/dev/null 2>&1; do
-        [ $SECONDS -lt "$deadline" ] || die "$name" "not healthy after ${timeout}s (see $STATE_DIR/$name/*.log)"
-        sleep 1
-    done
-}
-
-pid_alive() { [ -f "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null; }
-
-# Stop the process whose pid is in file $2, politely then firmly.
-stop_pidfile() {
-    local name=$1 pidfile=$2
-    pid_alive "$pidfile" || { rm -f "$pidfile"; return 0; }
-    local pid; pid=$(cat "$pidfile")
-    log "$name" "stopping (pid $pid)"
-    kill "$pid" 2>/dev/null || true
-    for _ in $(seq 60); do kill -0 "$pid" 2>/dev/null || break; sleep 0.5; done
-    kill -9 "$pid" 2>/dev/null || true
-    rm -f "$pidfile"
 }
 
 # A Python virtual environment under .state/venvs, synced to a lock file in requirements/;

@@ -3,8 +3,17 @@
 # to run a command in one of the project's virtual environments with the stack's settings, and
 # `stack.sh bench CMD...` to run a benchmark in the dev environment with Airflow paused, and
 # `stack.sh reset` to stop everything and delete the state folder.
-# Services start in the order below; each has a file in services/ defining
-# <name>_install, <name>_start, <name>_stop, <name>_running, <name>_healthy and <name>_describe.
+#
+# Supervision: one supervisord of our own (Debian's package; not its system-wide service), started
+# by the first `up` with the config rendered from supervisord.conf.in into .state/supervisor/,
+# runs every process in the foreground as a program (Airflow's four as the group `airflow`):
+# it restarts what exits, writes each program's log under .state/<service>/, and stops them with
+# their own signal and timeout. This script is the glue: for each service in the order below it
+# installs what is missing, prepares its files, `supervisorctl start`s it and lets readiness.py
+# wait until it answers; `down` is `supervisorctl stop` (and, for the whole stack, `shutdown`).
+# Each service has a file in services/ defining <name>_install, <name>_prepare, <name>_health
+# ("SECONDS KIND TARGET" for readiness.py), <name>_describe and optionally <name>_ready (run once
+# it is healthy).
 set -euo pipefail
 # What the stack writes (venvs, copies of the services' files) must stay readable by the service user.
 umask 022
@@ -28,16 +37,69 @@ done
 
 selected() { if [ $# -gt 0 ]; then printf '%s\n' "$@"; else printf '%s\n' "${SERVICES[@]}"; fi; }
 
+SV_DIR=$STATE_DIR/supervisor
+SV_CONF=$SV_DIR/supervisord.conf
+sv() { supervisorctl -c "$SV_CONF" "$@"; }
+sv_alive() { [ -S "$SV_DIR/supervisord.sock" ] && sv pid >/dev/null 2>&1; }
+
+# Render the config (the values of this run); start supervisord, or have it take up a change.
+ensure_supervisord() {
+    ensure_apt supervisor gettext-base
+    mkdir -p "$SV_DIR"
+    local new=$SV_CONF.new
+    SV_USER=$(if is_root; then echo "$SERVICE_USER"; else id -un; fi)
+    SV_HOME=$(if is_root; then echo /nonexistent; else echo "$HOME"; fi)
+    render supervisord.conf.in STATE_DIR PG_BIN POSTGRES_PORT REDIS_PORT ES_HOME ES_PORT ES_JAVA_HOME ES_HEAP \
+        AIRFLOW_BIN API_NATIVE_WORKERS SV_USER SV_HOME >"$new"
+    if sv_alive; then
+        if ! cmp -s "$new" "$SV_CONF"; then
+            mv "$new" "$SV_CONF"
+            sv reread >/dev/null && sv update >/dev/null
+        fi
+        rm -f "$new"
+    else
+        mv "$new" "$SV_CONF"
+        # Its own session, no inherited stdio: nothing keeps the caller's output pipe open.
+        setsid supervisord -c "$SV_CONF" </dev/null >>"$SV_DIR/supervisord.out" 2>&1
+        local i; for i in $(seq 50); do sv_alive && break; sleep 0.2; done
+        sv_alive || die stack "supervisord did not start (see $SV_DIR/supervisord.log)"
+    fi
+}
+
+# The supervisord states of a service's programs (RUNNING, STARTING, BACKOFF, STOPPED, ...), from
+# one `supervisorctl status` per call of this script, taken again after each start or stop.
+SV_STATUS=
+refresh() { SV_STATUS=$( { [ -S "$SV_DIR/supervisord.sock" ] && sv status; } 2>/dev/null || true); }
+states() { awk -v name="$1" '$1 == name || index($1, name ":") == 1 {print $2}' <<<"$SV_STATUS"; }
+running() { local s; s=$(states "$1") && [ -n "$s" ] && ! grep -qvx 'RUNNING' <<<"$s"; }
+supervised() { states "$1" | grep -qxE 'RUNNING|STARTING|BACKOFF'; }
+healthy() { read -r _ kind target <<<"$("${1}_health")"; "$PYTHON" "$ROOT/deploy/native/readiness.py" check "$kind" "$target"; }
+
+start() {
+    local name=$1 seconds kind target
+    "${name}_install"
+    "${name}_prepare"
+    # Here because something is down or unhealthy (a scheduler that lost its database stays alive
+    # but stops heartbeating): its programs start afresh.
+    sv stop "$name:*" >/dev/null 2>&1 || true
+    log "$name" "starting"
+    sv start "$name:*" >/dev/null || true
+    read -r seconds kind target <<<"$("${name}_health")"
+    "$PYTHON" "$ROOT/deploy/native/readiness.py" wait "$name" "$seconds" "$kind" "$target" || exit 1
+    if declare -F "${name}_ready" >/dev/null; then "${name}_ready"; fi
+    refresh
+}
+
 up() {
     ensure_state_dir
     ensure_service_user
+    ensure_python
+    ensure_supervisord
     local name started=0
+    refresh
     for name in $(selected "$@"); do
-        if "${name}_running" && "${name}_healthy"; then
-            continue
-        fi
-        "${name}_install"
-        "${name}_start"
+        if running "$name" && healthy "$name"; then continue; fi
+        start "$name"
         started=$((started + 1))
     done
     [ "$started" -eq 0 ] && log stack "everything is already running"
@@ -45,17 +107,26 @@ up() {
 }
 
 down() {
-    local name names
-    names=$(selected "$@" | tac)
-    for name in $names; do "${name}_stop"; done
+    local name
+    sv_alive || return 0
+    refresh
+    for name in $(selected "$@" | tac); do
+        if supervised "$name"; then log "$name" "stopping"; sv stop "$name:*" >/dev/null; fi
+    done
+    if [ $# -eq 0 ]; then
+        local pid; pid=$(cat "$SV_DIR/supervisord.pid" 2>/dev/null || true)
+        sv shutdown >/dev/null
+        while [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; do sleep 0.2; done
+    fi
 }
 
 status() {
     local name rc=0
+    refresh
     for name in $(selected "$@"); do
-        if "${name}_running" 2>/dev/null && "${name}_healthy" 2>/dev/null; then
+        if running "$name" && healthy "$name"; then
             printf '  %-14s up      %s\n' "$name" "$("${name}_describe")"
-        elif "${name}_running" 2>/dev/null; then
+        elif supervised "$name"; then
             printf '  %-14s unhealthy %s\n' "$name" "$("${name}_describe")"; rc=1
         else
             printf '  %-14s down\n' "$name"; rc=1
@@ -68,8 +139,7 @@ command=${1:-status}
 shift || true
 
 # Calls that start or stop services take turns: two at once (a second terminal, a test bringing
-# a service back while `make up` runs) would both find a service down and start it twice, and the
-# loser's exit can remove the winner's pidfile. flock holds the lock while this script runs again
+# a service back while `make up` runs) would both find a service down and start it twice. flock holds the lock while this script runs again
 # under it; --close keeps the lock's descriptor out of the services started here.
 case $command in
     up | down | restart)
@@ -101,7 +171,8 @@ case $command in
         # would charge to the services measured. The benchmarks run the ETL code themselves, so
         # Airflow stops while they run and starts again after, whatever their outcome.
         restart_airflow=0
-        if airflow_running; then
+        refresh
+        if running airflow; then
             restart_airflow=1
             log bench "stopping Airflow while the benchmark runs (started again after)"
             bash "$0" down airflow

@@ -10,15 +10,12 @@ postgres_install() {
     ensure_apt "postgresql-client-$PG_MAJOR"
 }
 
-postgres_healthy() {
-    PGPASSWORD=$POSTGRES_PASSWORD "$PG_BIN/psql" -h 127.0.0.1 -p "$POSTGRES_PORT" -U "$POSTGRES_USER" \
-        -d postgres -tAc 'SELECT 1' >/dev/null 2>&1
-}
+postgres_health() { echo "60 postgres 127.0.0.1:$POSTGRES_PORT"; }
 
-postgres_start() {
+postgres_prepare() {
+    service_dir "$PG_DIR" "$PG_DIR/run"
     if [ ! -f "$PG_DIR/data/PG_VERSION" ]; then
         log postgres "initialising a new cluster in $PG_DIR/data"
-        service_dir "$PG_DIR" "$PG_DIR/run"
         local pwfile=$PG_DIR/.pwfile
         (umask 077; printf '%s\n' "$POSTGRES_PASSWORD" > "$pwfile")
         is_root && chown "$SERVICE_USER" "$pwfile"
@@ -28,23 +25,12 @@ postgres_start() {
     fi
     # The server reads its configuration from the state folder: the checkout may be out of its reach.
     install -m 0644 "$ROOT/deploy/postgres/postgresql.conf" "$PG_DIR/postgresql.conf"
-    log postgres "starting on 127.0.0.1:$POSTGRES_PORT"
-    as_service_user "$PG_BIN/pg_ctl" -D "$PG_DIR/data" -l "$PG_DIR/postgres.log" -w -t 60 start -o \
-        "-c config_file=$PG_DIR/postgresql.conf -c listen_addresses=127.0.0.1 \
-         -c port=$POSTGRES_PORT -c unix_socket_directories=$PG_DIR/run" >/dev/null
-    wait_until postgres 60 postgres_healthy
+}
+
+# Once it accepts connections: the databases and roles (each step skips what exists).
+postgres_ready() {
     PGHOST=127.0.0.1 PGPORT=$POSTGRES_PORT PGPASSWORD=$POSTGRES_PASSWORD PATH=$PG_BIN:$PATH \
         bash "$ROOT/deploy/postgres/init-databases.sh"
-}
-
-postgres_running() {
-    [ -f "$PG_DIR/data/postmaster.pid" ] && as_service_user "$PG_BIN/pg_ctl" -D "$PG_DIR/data" status >/dev/null 2>&1
-}
-
-postgres_stop() {
-    postgres_running || return 0
-    log postgres "stopping"
-    as_service_user "$PG_BIN/pg_ctl" -D "$PG_DIR/data" -m fast -w stop >/dev/null
 }
 
 postgres_describe() {
