@@ -45,7 +45,9 @@ sv_alive() { [ -S "$SV_DIR/supervisord.sock" ] && sv pid >/dev/null 2>&1; }
 # Render the config (the values of this run); start supervisord, or have it take up a change.
 ensure_supervisord() {
     ensure_apt supervisor gettext-base
-    mkdir -p "$SV_DIR"
+    # supervisord refuses a config naming a log file in a missing folder.
+    service_dir "$PG_DIR" "$REDIS_DIR" "$ES_DIR" "$API_DIR" "$AUTH_DIR"
+    mkdir -p "$SV_DIR" "$AF_DIR/logs" "$GATEWAY_DIR"
     local new=$SV_CONF.new
     SV_USER=$(if is_root; then echo "$SERVICE_USER"; else id -un; fi)
     SV_HOME=$(if is_root; then echo /nonexistent; else echo "$HOME"; fi)
@@ -60,7 +62,8 @@ ensure_supervisord() {
     else
         mv "$new" "$SV_CONF"
         # Its own session, no inherited stdio: nothing keeps the caller's output pipe open.
-        setsid supervisord -c "$SV_CONF" </dev/null >>"$SV_DIR/supervisord.out" 2>&1
+        setsid supervisord -c "$SV_CONF" </dev/null >>"$SV_DIR/supervisord.out" 2>&1 \
+            || die stack "supervisord did not start: $(tail -2 "$SV_DIR/supervisord.out")"
         local i; for i in $(seq 50); do sv_alive && break; sleep 0.2; done
         sv_alive || die stack "supervisord did not start (see $SV_DIR/supervisord.log)"
     fi
