@@ -27,7 +27,7 @@ from auth.services.revocation import RevocationList
 from auth.services.roles import RoleService
 from auth.services.sessions import SessionService
 from auth.services.signing_keys import load_signing_key
-from auth.services.throttle import LoginThrottle
+from auth.services.throttle import AttemptThrottle
 from auth.services.tokens import TokenCodec
 from auth.settings import Settings
 from http_errors import ErrorBody
@@ -74,7 +74,12 @@ async def _open_clients(app: AuthApp) -> None:
         socket_timeout=settings.redis_timeout_seconds,
         socket_connect_timeout=settings.redis_timeout_seconds,
     )
-    ctx.hasher = PasswordHasher(settings.bcrypt_rounds, settings.hash_threads, settings.hash_thread_niceness)
+    ctx.hasher = PasswordHasher(
+        settings.bcrypt_rounds,
+        settings.hash_threads,
+        settings.hash_thread_niceness,
+        settings.hash_queue_limit,
+    )
     revocations = RevocationList(
         ctx.redis, settings.access_ttl_seconds, settings.revocation_mirror_ttl_seconds
     )
@@ -86,7 +91,7 @@ async def _open_clients(app: AuthApp) -> None:
         ctx.hasher,
         TokenCodec(ctx.signing_key, settings),
         revocations,
-        LoginThrottle(ctx.redis, settings),
+        AttemptThrottle(ctx.redis, settings),
         ctx.roles,
         ctx.login_history,
         settings.refresh_ttl_seconds,

@@ -74,6 +74,31 @@ class TooManyAttempts(HttpError):
         self.retry_after = retry_after
 
 
+class RateLimited(HttpError):
+    """Too many requests of one kind from one client; `Retry-After` says when to come back."""
+
+    status_code = 429
+    code = "rate_limited"
+
+    def __init__(self, detail: str, retry_after: int) -> None:
+        super().__init__(detail, headers={"Retry-After": str(retry_after)})
+        self.retry_after = retry_after
+
+
+class HashingBusy(HttpError):
+    """Every password-check slot is taken: refused at once rather than queued without bound."""
+
+    status_code = 503
+    code = "busy"
+
+    def __init__(self, retry_after: int) -> None:
+        super().__init__(
+            f"too many password checks in progress; retry in {retry_after} s",
+            headers={"Retry-After": str(retry_after)},
+        )
+        self.retry_after = retry_after
+
+
 class DependencyUnavailable(HttpError):
     status_code = 503
     code = "unavailable"

@@ -43,15 +43,20 @@ class Settings(BaseSettings):
     hash_threads: int = Field(default=os.cpu_count() or 1, gt=0)
     # Hashing threads yield to the event loop: see PasswordHasher.
     hash_thread_niceness: int = Field(default=10, ge=0, le=19)
+    # Password checks waiting or running at once; beyond that a request gets 503 with Retry-After
+    # at once instead of queueing without bound behind bcrypt.
+    hash_queue_limit: int = Field(default=32, gt=0)
 
     # X-Forwarded-For is believed only when the peer is one of these (the gateway).
     trusted_proxies: Annotated[list[ipaddress.IPv4Network | ipaddress.IPv6Network], NoDecode] = Field(
         default_factory=lambda: [ipaddress.ip_network("127.0.0.1/32"), ipaddress.ip_network("::1/128")]
     )
 
-    # Brute-force protection: failures allowed before delays start, per account and per IP.
-    free_failures_per_account: int = 5
-    free_failures_per_ip: int = 20
+    # Brute-force protection (auth/services/throttle.py): attempts allowed before delays start,
+    # per account from one source, per source, and per account from sources it never logged in from.
+    free_failures_per_account: int = Field(default=5, gt=0)
+    free_failures_per_ip: int = Field(default=20, gt=0)
+    free_failures_per_account_unknown_sources: int = Field(default=50, gt=0)
     failure_window_seconds: int = 15 * 60
     first_delay_seconds: int = 1
     max_delay_seconds: int = 5 * 60

@@ -24,8 +24,8 @@ ERROR_REASONS = {
     404: "no such id",
     409: "the name is taken, or a built-in role would change",
     422: "a parameter or body field is missing or wrong",
-    429: "too many failed logins; see Retry-After",
-    503: "the account database is unavailable",
+    429: "too many attempts or requests; see Retry-After",
+    503: "the account database is unavailable, or every password-check slot is busy (see Retry-After)",
 }
 # `@errors(404, 409)` documents a route's error answers (JSON `ErrorBody`).
 errors = ErrorAnswers(ERROR_REASONS)

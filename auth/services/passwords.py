@@ -13,6 +13,7 @@ from typing import TypeVar
 
 import bcrypt
 
+from auth.errors import HashingBusy
 from auth.services.password_policy import MAX_BYTES
 
 log = logging.getLogger("auth.passwords")
@@ -37,10 +38,16 @@ class PasswordHasher:
     CPU. The hashing threads run at a lower scheduling priority (``niceness``) than the event loop:
     a cheap request that arrives while every core is hashing preempts the hashing instead of
     waiting for a time slice, so logins use the idle CPU without slowing everything else.
+
+    At most ``queue_limit`` checks wait or run at once: one more raises `HashingBusy` at once
+    (503 with Retry-After), so a flood of logins cannot queue up minutes of bcrypt work.
     """
 
-    def __init__(self, rounds: int, threads: int, niceness: int = 0) -> None:
+    def __init__(self, rounds: int, threads: int, niceness: int = 0, queue_limit: int = 1_000_000) -> None:
         self._rounds = rounds
+        self._threads = threads
+        self._queue_limit = queue_limit
+        self._pending = 0
         self._pool = ThreadPoolExecutor(
             max_workers=threads,
             thread_name_prefix="bcrypt",
@@ -66,8 +73,18 @@ class PasswordHasher:
             return False
         return await self._run(partial(bcrypt.checkpw, password.encode(), password_hash.encode()))
 
+    def has_room(self) -> bool:
+        return self._pending < self._queue_limit
+
     async def _run(self, call: Callable[[], Result]) -> Result:
-        return await asyncio.get_running_loop().run_in_executor(self._pool, call)
+        # No await between the check and the count: on one event loop this is atomic.
+        if not self.has_room():
+            raise HashingBusy(retry_after=max(1, self._pending // (self._threads * 4)))
+        self._pending += 1
+        try:
+            return await asyncio.get_running_loop().run_in_executor(self._pool, call)
+        finally:
+            self._pending -= 1
 
     def close(self) -> None:
         self._pool.shutdown(wait=False, cancel_futures=True)

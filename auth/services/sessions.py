@@ -7,14 +7,14 @@ import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from auth.errors import InvalidCredentials, InvalidToken, TooManyAttempts
+from auth.errors import HashingBusy, InvalidCredentials, InvalidToken, TooManyAttempts
 from auth.models import LoginOutcome, Session, User
 from auth.services.accounts import LOGIN_PATTERN
 from auth.services.login_history import LoginHistory
 from auth.services.passwords import PasswordHasher
 from auth.services.revocation import RevocationList
 from auth.services.roles import RoleService
-from auth.services.throttle import LoginThrottle
+from auth.services.throttle import AttemptThrottle
 from auth.services.tokens import TokenClaims, TokenCodec, TokenPair, TokenType
 
 
@@ -32,7 +32,7 @@ class SessionService:
         hasher: PasswordHasher,
         codec: TokenCodec,
         revocations: RevocationList,
-        throttle: LoginThrottle,
+        throttle: AttemptThrottle,
         roles: RoleService,
         history: LoginHistory,
         refresh_ttl_seconds: int,
@@ -46,21 +46,31 @@ class SessionService:
         self._refresh_ttl = timedelta(seconds=refresh_ttl_seconds)
 
     async def log_in(self, login: str, password: str, client: Client) -> TokenPair:
-        """Unknown logins and wrong passwords cost one bcrypt check each and give the same 401."""
-        retry_after = await self._throttle.retry_after(login, client.ip)
+        """Unknown logins and wrong passwords cost one bcrypt check each and give the same 401.
+
+        The throttle admits and counts the attempt before the password is checked, so attempts
+        sent at once are held by the same count as attempts sent one by one.
+        """
+        if not self._hasher.has_room():
+            raise HashingBusy(retry_after=1)
+        verdict = await self._throttle.admit(login, client.ip)
         # A login no account can have is unknown without asking: the ORM refuses to compare a
         # value longer than the column (a 500 found by the generated-input tests).
-        user = await User.get_or_none(login=login) if re.fullmatch(LOGIN_PATTERN, login) else None
+        known_login = re.fullmatch(LOGIN_PATTERN, login) is not None
+        if not verdict.admitted:
+            if verdict.first_refusal:
+                user = await User.get_or_none(login=login) if known_login else None
+                await self._history.record(
+                    login, LoginOutcome.THROTTLED, user.id if user else None, client.ip, client.user_agent
+                )
+            raise TooManyAttempts(verdict.retry_after)
+        user = await User.get_or_none(login=login) if known_login else None
         user_id = user.id if user else None
-        if retry_after:
-            await self._history.record(login, LoginOutcome.THROTTLED, user_id, client.ip, client.user_agent)
-            raise TooManyAttempts(retry_after)
         if not await self._hasher.verify(password, user.password_hash if user else None) or user is None:
             outcome = LoginOutcome.WRONG_PASSWORD if user else LoginOutcome.UNKNOWN_LOGIN
             await self._history.record(login, outcome, user_id, client.ip, client.user_agent)
-            await self._throttle.record_failure(login, client.ip)
             raise InvalidCredentials()
-        await self._throttle.record_success(login)
+        await self._throttle.succeeded(login, client.ip)
         await self._history.record(login, LoginOutcome.SUCCESS, user.id, client.ip, client.user_agent)
         session = await Session.create(
             id=uuid.uuid4(),

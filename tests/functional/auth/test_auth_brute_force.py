@@ -1,0 +1,155 @@
+"""Brute force under concurrency, and lockouts that strangers cannot impose or extend.
+
+These run against a process of their own with a bcrypt cost (10) at which a check takes tens of
+milliseconds, so requests sent at once really are in flight together, as they would be at the
+production cost; its hashing queue holds 6 checks and its failure window is 4 s.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Iterator
+
+import httpx
+import pytest
+from auth_http import PASSWORD, Api, AuthProcess, new_login
+
+FREE_PER_PAIR = 3  # AUTH_FREE_FAILURES_PER_ACCOUNT of the auth_env processes
+FREE_UNKNOWN_SOURCES = 8
+WINDOW_SECONDS = 4
+QUEUE_LIMIT = 6
+
+
+@pytest.fixture(scope="module")
+def attacked(auth_env: dict[str, str], tmp_path_factory: pytest.TempPathFactory) -> Iterator[AuthProcess]:
+    env = {
+        **auth_env,
+        "AUTH_BCRYPT_ROUNDS": "10",
+        "AUTH_HASH_QUEUE_LIMIT": str(QUEUE_LIMIT),
+        "AUTH_FREE_FAILURES_PER_IP": "1000",
+        "AUTH_FREE_FAILURES_PER_ACCOUNT_UNKNOWN_SOURCES": str(FREE_UNKNOWN_SOURCES),
+        "AUTH_FAILURE_WINDOW_SECONDS": str(WINDOW_SECONDS),
+    }
+    process = AuthProcess(env, tmp_path_factory.mktemp("auth-attacked") / "auth.log").start()
+    yield process
+    process.stop()
+
+
+async def _at_once(url: str, attempts: list[tuple[str, str, str]]) -> list[httpx.Response]:
+    """POST /login for every (login, password, source IP), all sent together."""
+    async with httpx.AsyncClient(base_url=f"{url}/auth/api/v1", timeout=60) as client:
+        return await asyncio.gather(
+            *(
+                client.post(
+                    "/login", json={"login": login, "password": password}, headers={"X-Forwarded-For": ip}
+                )
+                for login, password, ip in attempts
+            )
+        )
+
+
+def _login(url: str, login: str, ip: str, password: str = PASSWORD) -> httpx.Response:
+    return httpx.post(
+        f"{url}/auth/api/v1/login",
+        json={"login": login, "password": password},
+        headers={"X-Forwarded-For": ip},
+        timeout=60,
+    )
+
+
+def test_guesses_sent_at_once_are_held_by_the_same_count(attacked: AuthProcess) -> None:
+    client = Api(attacked.url)
+    user = client.sign_up()
+    attempts = [(user["login"], f"wrong guess {n}", client.ip) for n in range(19)]
+    attempts.insert(10, (user["login"], PASSWORD, client.ip))
+
+    statuses = [response.status_code for response in asyncio.run(_at_once(attacked.url, attempts))]
+
+    checked = [status for status in statuses if status in (200, 401)]
+    # Three attempts are free and the fourth locks: no more than four passwords reach bcrypt.
+    assert len(checked) <= FREE_PER_PAIR + 1, statuses
+    assert statuses.count(429) == len(statuses) - len(checked), statuses
+    client.http.close()
+
+
+def test_a_strangers_failures_do_not_lock_the_owner_out(attacked: AuthProcess) -> None:
+    owner = Api(attacked.url)
+    user = owner.sign_up()
+    attempts = [(user["login"], f"wrong guess {n}", "198.51.100.66") for n in range(15)]
+
+    statuses = [response.status_code for response in asyncio.run(_at_once(attacked.url, attempts))]
+    owners = _login(attacked.url, user["login"], owner.ip)
+
+    assert 429 in statuses
+    assert owners.status_code == 200, owners.text
+    owner.http.close()
+
+
+def test_a_distributed_guess_locks_new_sources_but_not_the_owners_known_device(
+    attacked: AuthProcess,
+) -> None:
+    owner = Api(attacked.url)
+    user = owner.sign_up()
+    owner.log_in(user["login"])  # the owner's address becomes a known source of the account
+    # Two guesses from each of ten addresses: under the per-source limit, over the account's.
+    attempts = [(user["login"], "wrong guess", f"203.0.113.{n}") for n in range(10) for _ in range(2)]
+    asyncio.run(_at_once(attacked.url, attempts))
+
+    from_a_new_address = _login(attacked.url, user["login"], "203.0.113.200")
+    from_the_known_device = _login(attacked.url, user["login"], owner.ip)
+
+    assert from_a_new_address.status_code == 429
+    assert int(from_a_new_address.headers["Retry-After"]) >= 1
+    assert from_the_known_device.status_code == 200, from_the_known_device.text
+    owner.http.close()
+
+
+def test_failures_do_not_extend_the_window(attacked: AuthProcess) -> None:
+    client = Api(attacked.url)
+    user = client.sign_up()
+    started = time.monotonic()
+    for _ in range(FREE_PER_PAIR + 1):  # the last one locks for 1 s
+        assert _login(attacked.url, user["login"], client.ip, "wrong guess").status_code == 401
+    time.sleep(1.1)
+    assert _login(attacked.url, user["login"], client.ip, "wrong guess").status_code == 401  # locks 2 s
+    time.sleep(WINDOW_SECONDS + 0.3 - (time.monotonic() - started))
+
+    # The window opened by the first failure is over: this failure starts a new count, no lock.
+    assert _login(attacked.url, user["login"], client.ip, "wrong guess").status_code == 401
+    assert _login(attacked.url, user["login"], client.ip).status_code == 200
+    client.http.close()
+
+
+def test_a_full_hashing_queue_answers_503_with_retry_after(attacked: AuthProcess) -> None:
+    users = [Api(attacked.url) for _ in range(20)]
+    logins = [client.sign_up()["login"] for client in users]
+
+    responses = asyncio.run(
+        _at_once(
+            attacked.url, [(login, PASSWORD, client.ip) for login, client in zip(logins, users, strict=True)]
+        )
+    )
+
+    statuses = [response.status_code for response in responses]
+    busy = [response for response in responses if response.status_code == 503]
+    assert set(statuses) <= {200, 503}, statuses
+    assert statuses.count(200) >= QUEUE_LIMIT
+    assert busy, statuses
+    assert all(response.json()["code"] == "busy" for response in busy)
+    assert all(int(response.headers["Retry-After"]) >= 1 for response in busy)
+    for client in users:
+        client.http.close()
+
+
+def test_unknown_logins_are_throttled_like_known_ones(attacked: AuthProcess) -> None:
+    login = new_login()
+    statuses = [
+        response.status_code
+        for response in asyncio.run(
+            _at_once(attacked.url, [(login, "guess", "192.0.2.77") for _ in range(12)])
+        )
+    ]
+
+    assert statuses.count(401) <= FREE_PER_PAIR + 1
+    assert 429 in statuses
