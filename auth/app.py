@@ -20,6 +20,7 @@ from auth.routes.roles import roles
 from auth.routes.service_info import service_info
 from auth.routes.sessions import sessions
 from auth.services.accounts import AccountService
+from auth.services.credentials import CredentialsVersion
 from auth.services.health import HealthService
 from auth.services.login_history import LoginHistory
 from auth.services.passwords import PasswordHasher
@@ -86,7 +87,8 @@ async def _open_clients(app: AuthApp) -> None:
     ctx.roles = RoleService()
     ctx.login_history = LoginHistory()
     ctx.health = HealthService(ctx.redis)
-    ctx.accounts = AccountService(ctx.hasher, ctx.roles, revocations)
+    credentials = CredentialsVersion(revocations)
+    ctx.accounts = AccountService(ctx.hasher, ctx.roles, credentials)
     ctx.sessions = SessionService(
         ctx.hasher,
         TokenCodec(ctx.signing_key, settings),
@@ -94,7 +96,9 @@ async def _open_clients(app: AuthApp) -> None:
         AttemptThrottle(ctx.redis, settings),
         ctx.roles,
         ctx.login_history,
+        credentials,
         settings.refresh_ttl_seconds,
+        settings.session_max_age_seconds,
     )
     app.add_task(_keep_partitions_ahead(ctx.login_history), name="login-history-partitions")
 

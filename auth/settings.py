@@ -35,6 +35,8 @@ class Settings(BaseSettings):
     audience: str = "cinema"
     access_ttl_seconds: int = Field(default=15 * 60, gt=0)
     refresh_ttl_seconds: int = Field(default=30 * 24 * 3600, gt=0)
+    # A session's absolute lifetime: refreshes never extend it past this age.
+    session_max_age_seconds: int = Field(default=90 * 24 * 3600, gt=0)
     # How long the Redis copy of the revocations is trusted before it is rebuilt from Postgres.
     revocation_mirror_ttl_seconds: int = Field(default=30, gt=0)
 

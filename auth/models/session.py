@@ -25,6 +25,10 @@ class Session(Model):
     created_at = fields.DatetimeField(auto_now_add=True)
     refreshed_at = fields.DatetimeField(null=True)
     expires_at = fields.DatetimeField()
+    # Refreshes move ``expires_at`` on, never past this.
+    absolute_expires_at = fields.DatetimeField()
+    # The user's credentials version when the session was opened.
+    credentials_version = fields.IntField(default=0)
     revoked_at = fields.DatetimeField(null=True, db_index=True)
     ip = fields.CharField(max_length=45, null=True)
     user_agent = fields.TextField(null=True)

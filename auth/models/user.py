@@ -11,6 +11,8 @@ class User(Model):
     login = fields.CharField(max_length=64, unique=True)
     email = fields.CharField(max_length=254, null=True)
     password_hash = fields.CharField(max_length=128)
+    # Grows with every password change, logout everywhere and reset: see auth/services/credentials.py.
+    credentials_version = fields.IntField(default=0)
     created_at = fields.DatetimeField(auto_now_add=True)
     updated_at = fields.DatetimeField(auto_now=True)
 

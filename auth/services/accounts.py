@@ -9,9 +9,9 @@ from tortoise.exceptions import IntegrityError
 
 from auth.errors import Conflict, InvalidRequest, InvalidToken, PermissionDenied
 from auth.models import User
+from auth.services.credentials import CredentialsVersion
 from auth.services.password_policy import password_problem
 from auth.services.passwords import PasswordHasher
-from auth.services.revocation import RevocationList
 from auth.services.roles import RoleService
 
 # 3-64 letters, digits, '.', '_' or '-': safe in URLs, logs and file names alike.
@@ -33,10 +33,10 @@ def _require_acceptable(password: str, login: str, field: str = "password") -> N
 
 
 class AccountService:
-    def __init__(self, hasher: PasswordHasher, roles: RoleService, revocations: RevocationList) -> None:
+    def __init__(self, hasher: PasswordHasher, roles: RoleService, credentials: CredentialsVersion) -> None:
         self._hasher = hasher
         self._roles = roles
-        self._revocations = revocations
+        self._credentials = credentials
 
     async def sign_up(self, login: str, password: str, email: str | None) -> Account:
         _require_acceptable(password, login)
@@ -70,14 +70,14 @@ class AccountService:
     async def change_password(
         self, user_id: uuid.UUID, old_password: str, new_password: str, current_session: uuid.UUID
     ) -> None:
-        """Requires the old password; every other session of the user ends."""
+        """Requires the old password; every other session of the user ends, including one a
+        concurrent login is opening with the old password (see `CredentialsVersion`)."""
         user = await self._user(user_id)
         if not await self._hasher.verify(old_password, user.password_hash):
             raise PermissionDenied("old_password is wrong")
         _require_acceptable(new_password, user.login, field="new_password")
-        user.password_hash = await self._hasher.hash(new_password)
-        await user.save(update_fields=["password_hash", "updated_at"])
-        await self._revocations.revoke_user_sessions(user.id, keep=current_session)
+        new_hash = await self._hasher.hash(new_password)
+        await self._credentials.bump(user.id, new_hash, keep=current_session)
 
     async def _user(self, user_id: uuid.UUID) -> User:
         user = await User.get_or_none(id=user_id)
@@ -87,12 +87,13 @@ class AccountService:
 
 
 class SuperuserService:
-    """The administrator made from the command line, before any session exists: nothing is
-    revoked, so it needs no Redis."""
+    """The administrator made from the command line. Resetting an existing account's password
+    ends its sessions, as a password change does."""
 
-    def __init__(self, hasher: PasswordHasher, roles: RoleService) -> None:
+    def __init__(self, hasher: PasswordHasher, roles: RoleService, credentials: CredentialsVersion) -> None:
         self._hasher = hasher
         self._roles = roles
+        self._credentials = credentials
 
     async def create_or_update(self, login: str, password: str, email: str | None) -> str:
         """Create the account (or give an existing one a new password) and grant it the admin role."""
@@ -102,8 +103,7 @@ class SuperuserService:
             user = await User.create(id=uuid.uuid4(), login=login, email=email, password_hash=password_hash)
             verb = "created"
         else:
-            user.password_hash = password_hash
-            await user.save(update_fields=["password_hash", "updated_at"])
-            verb = "updated"
+            ended = await self._credentials.bump(user.id, password_hash)
+            verb = f"updated (its {len(ended)} open session(s) ended)"
         await self._roles.grant_admin(user.id)
-        return f"{verb} superuser {login} ({user.id})"
+        return f"superuser {login} ({user.id}) {verb}"

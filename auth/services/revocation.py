@@ -17,7 +17,6 @@ from __future__ import annotations
 import logging
 import uuid
 from datetime import UTC, datetime, timedelta
-from typing import cast
 
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
@@ -46,6 +45,12 @@ class RevocationList:
         if not session_ids:
             return
         await Session.filter(id__in=session_ids, revoked_at=None).update(revoked_at=datetime.now(UTC))
+        await self.mirror(session_ids)
+
+    async def mirror(self, session_ids: list[uuid.UUID]) -> None:
+        """Copy revocations already written to Postgres into Redis."""
+        if not session_ids:
+            return
         try:
             async with self._redis.pipeline(transaction=False) as pipe:
                 for session_id in session_ids:
@@ -54,13 +59,6 @@ class RevocationList:
         except RedisError as error:
             log.warning("could not mirror %d revocation(s) to Redis: %r", len(session_ids), error)
             self._mirror_suspect = True
-
-    async def revoke_user_sessions(self, user_id: uuid.UUID, keep: uuid.UUID | None = None) -> None:
-        """End every open session of a user, except ``keep``."""
-        query = Session.filter(user_id=user_id, revoked_at=None)
-        if keep is not None:
-            query = query.exclude(id=keep)
-        await self.revoke(cast("list[uuid.UUID]", await query.values_list("id", flat=True)))
 
     async def is_revoked(self, session_id: uuid.UUID) -> bool:
         try:

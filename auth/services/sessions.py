@@ -7,9 +7,12 @@ import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+from tortoise import connections
+
 from auth.errors import HashingBusy, InvalidCredentials, InvalidToken, TooManyAttempts
 from auth.models import LoginOutcome, Session, User
 from auth.services.accounts import LOGIN_PATTERN
+from auth.services.credentials import CredentialsVersion
 from auth.services.login_history import LoginHistory
 from auth.services.passwords import PasswordHasher
 from auth.services.revocation import RevocationList
@@ -35,7 +38,9 @@ class SessionService:
         throttle: AttemptThrottle,
         roles: RoleService,
         history: LoginHistory,
+        credentials: CredentialsVersion,
         refresh_ttl_seconds: int,
+        max_age_seconds: int,
     ) -> None:
         self._hasher = hasher
         self._codec = codec
@@ -43,7 +48,9 @@ class SessionService:
         self._throttle = throttle
         self._roles = roles
         self._history = history
+        self._credentials = credentials
         self._refresh_ttl = timedelta(seconds=refresh_ttl_seconds)
+        self._max_age = timedelta(seconds=max_age_seconds)
 
     async def log_in(self, login: str, password: str, client: Client) -> TokenPair:
         """Unknown logins and wrong passwords cost one bcrypt check each and give the same 401.
@@ -70,19 +77,41 @@ class SessionService:
             outcome = LoginOutcome.WRONG_PASSWORD if user else LoginOutcome.UNKNOWN_LOGIN
             await self._history.record(login, outcome, user_id, client.ip, client.user_agent)
             raise InvalidCredentials()
+        opened = await self._open_session(user, client)
+        if opened is None:
+            # The password was changed (or every session ended) while this login was checked.
+            await self._history.record(
+                login, LoginOutcome.WRONG_PASSWORD, user.id, client.ip, client.user_agent
+            )
+            raise InvalidCredentials()
         await self._throttle.succeeded(login, client.ip)
         await self._history.record(login, LoginOutcome.SUCCESS, user.id, client.ip, client.user_agent)
-        session = await Session.create(
-            id=uuid.uuid4(),
-            user_id=user.id,
-            refresh_jti=uuid.uuid4(),
-            expires_at=datetime.now(UTC) + self._refresh_ttl,
-            ip=client.ip,
-            user_agent=client.user_agent,
+        session_id, refresh_jti = opened
+        return self._codec.issue_pair(user.id, session_id, refresh_jti, await self._roles.role_names(user.id))
+
+    async def _open_session(self, user: User, client: Client) -> tuple[uuid.UUID, uuid.UUID] | None:
+        """A new session, opened only while the user's credentials version is the one read with
+        the hash that was checked (the row lock orders it with a concurrent bump)."""
+        now = datetime.now(UTC)
+        session_id, refresh_jti = uuid.uuid4(), uuid.uuid4()
+        rows = await connections.get("default").execute_query_dict(
+            'INSERT INTO "sessions" ("id", "user_id", "refresh_jti", "created_at", "expires_at", '
+            '"absolute_expires_at", "credentials_version", "ip", "user_agent") '
+            'SELECT $1, "id", $2, $3, $4, $5, "credentials_version", $6, $7 FROM "users" '
+            'WHERE "id" = $8 AND "credentials_version" = $9 FOR SHARE RETURNING "id"',
+            [
+                session_id,
+                refresh_jti,
+                now,
+                now + min(self._refresh_ttl, self._max_age),
+                now + self._max_age,
+                client.ip,
+                client.user_agent,
+                user.id,
+                user.credentials_version,
+            ],
         )
-        return self._codec.issue_pair(
-            user.id, session.id, session.refresh_jti, await self._roles.role_names(user.id)
-        )
+        return (session_id, refresh_jti) if rows else None
 
     async def refresh(self, refresh_token: str) -> TokenPair:
         """Exchange a refresh token for a new pair, exactly once.
@@ -94,16 +123,24 @@ class SessionService:
         claims = self._codec.decode(refresh_token, TokenType.REFRESH)
         now = datetime.now(UTC)
         new_jti = uuid.uuid4()
-        swapped = await Session.filter(
-            id=claims.session_id, refresh_jti=claims.jti, revoked_at=None, expires_at__gt=now
-        ).update(refresh_jti=new_jti, refreshed_at=now, expires_at=now + self._refresh_ttl)
+        # The session's absolute lifetime caps the new expiry; a changed credentials version
+        # (password change, logout everywhere, reset) matches nothing.
+        swapped = await connections.get("default").execute_query_dict(
+            'UPDATE "sessions" AS s SET "refresh_jti" = $3, "refreshed_at" = $4, '
+            '"expires_at" = LEAST($5, s."absolute_expires_at") FROM "users" AS u '
+            'WHERE s."id" = $1 AND s."refresh_jti" = $2 AND s."revoked_at" IS NULL AND s."expires_at" > $4 '
+            'AND u."id" = s."user_id" AND u."credentials_version" = s."credentials_version" RETURNING s."id"',
+            [claims.session_id, claims.jti, new_jti, now, now + self._refresh_ttl],
+        )
         if not swapped:
-            session = await Session.get_or_none(id=claims.session_id)
+            session = await Session.get_or_none(id=claims.session_id).prefetch_related("user")
             if session is None or session.revoked_at is not None:
                 raise InvalidToken("session has ended")
             if session.expires_at <= now:
                 raise InvalidToken("session expired")
             await self._revocations.revoke([session.id])
+            if session.user.credentials_version != session.credentials_version:
+                raise InvalidToken("the credentials changed; the session has been ended")
             raise InvalidToken("refresh token was already used; the session has been ended")
         return self._codec.issue_pair(
             claims.user_id, claims.session_id, new_jti, await self._roles.role_names(claims.user_id)
@@ -118,6 +155,6 @@ class SessionService:
 
     async def log_out(self, claims: TokenClaims, everywhere: bool) -> None:
         if everywhere:
-            await self._revocations.revoke_user_sessions(claims.user_id)
+            await self._credentials.bump(claims.user_id)
         else:
             await self._revocations.revoke([claims.session_id])
