@@ -1,21 +1,18 @@
-"""Reads from the catalogue: keyset pages of changed rows and the rows a document is built from.
+"""Reads from the catalogue: keyset pages of ids and the rows a document is built from.
 
-Every read is bounded: pages of `batch_size` rows by (modified, id), never OFFSET, so rows that
-share one `modified` value are neither skipped nor read twice, and memory stays flat however
-large the catalogue grows.
+Every read is bounded: pages of `batch_size` ids in primary-key order, never OFFSET, so memory
+stays flat however large the catalogue grows. Nothing here trusts `modified`: what changed is
+known from the journal (`cinema_etl.journal`), which sees every committed statement.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterator, Sequence
-from datetime import datetime
 from typing import Any
 from uuid import UUID
 
 import psycopg
-
-from cinema_etl.state import Watermark
 
 SOURCE_TABLES = ("film_work", "genre", "person")
 
@@ -47,52 +44,22 @@ def prepare(conn: psycopg.Connection) -> None:
     conn.execute("SET random_page_cost = 1.1")
 
 
-def safe_bound(conn: psycopg.Connection) -> datetime:
-    """The latest `modified` that can be paged past safely.
-
-    `modified` defaults to the transaction's start time, so a transaction still open may commit
-    rows older than rows already visible. Rows from the start of the oldest open transaction on
-    (other than ours) wait for the next run.
-    """
-    row = conn.execute(
-        "SELECT least(clock_timestamp(), min(xact_start)) FROM pg_stat_activity"
-        " WHERE datname = current_database() AND pid <> pg_backend_pid()"
-        " AND backend_type = 'client backend' AND xact_start IS NOT NULL"
-    ).fetchone()
-    assert row is not None
-    bound: datetime = row[0]
-    return bound
-
-
-def max_watermark(conn: psycopg.Connection, table: str) -> Watermark:
-    """The current end of `table` in (modified, id) order, or the zero watermark when empty."""
-    row = conn.execute(
-        f"SELECT modified, id FROM content.{table} ORDER BY modified DESC, id DESC LIMIT 1"  # noqa: S608
-    ).fetchone()
-    return Watermark(row[0].isoformat(), str(row[1])) if row else Watermark()
-
-
-def changed_pages(
-    conn: psycopg.Connection, table: str, since: Watermark, bound: datetime, batch_size: int
-) -> Iterator[tuple[list[UUID], Watermark]]:
-    """Pages of ids of `table` rows after `since` and before `bound`, with each page's last position."""
+def id_pages(conn: psycopg.Connection, table: str, after: UUID, batch_size: int) -> Iterator[list[UUID]]:
+    """Ids of every `table` row after `after`, in keyset pages by primary key (a whole-table pass)."""
     if table not in SOURCE_TABLES:
         raise ValueError(f"unknown source table {table!r}")
-    position = since.key()
+    last = after
     while True:
         rows = conn.execute(
-            f"SELECT id, modified FROM content.{table}"  # noqa: S608 - table is from SOURCE_TABLES
-            " WHERE (modified, id) > (%s::timestamptz, %s::uuid) AND modified < %s"
-            " ORDER BY modified, id LIMIT %s",
-            (*position, bound, batch_size),
+            f"SELECT id FROM content.{table} WHERE id > %s ORDER BY id LIMIT %s",  # noqa: S608 - table is from SOURCE_TABLES
+            (last, batch_size),
         ).fetchall()
         if not rows:
             return
-        last_id, last_modified = rows[-1]
-        mark = Watermark(last_modified.isoformat(), str(last_id))
-        yield [row[0] for row in rows], mark
-        position = mark.key()
-        if len(rows) < batch_size:
+        page = [row[0] for row in rows]
+        yield page
+        last = page[-1]
+        if len(page) < batch_size:
             return
 
 

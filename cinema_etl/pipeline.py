@@ -14,7 +14,6 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Any, TypeVar
 from uuid import UUID
 
@@ -92,6 +91,20 @@ class IndexSpec:
     # Splits a page of ids into groups small enough to build at once.
     split: Callable[[psycopg.Connection, Sequence[UUID]], list[Sequence[UUID]]] = _whole
 
+    @property
+    def own_kinds(self) -> tuple[str, ...]:
+        """Journal kinds whose ids are this index's documents: links changed, the row changed."""
+        return (self.journal_kind, journal.ROW_KINDS[self.table])
+
+    @property
+    def related_kinds(self) -> dict[str, str]:
+        """Journal kind of a changed row of an embedded table -> that table (followed by its links)."""
+        return {journal.ROW_KINDS[table]: table for table in self.related}
+
+    @property
+    def kinds(self) -> tuple[str, ...]:
+        return (*self.own_kinds, *self.related_kinds)
+
 
 SPECS = {
     es_mappings.MOVIES: IndexSpec(es_mappings.MOVIES, "film_work", "film", ("person", "genre"), _films),
@@ -103,8 +116,30 @@ SPECS = {
 
 
 @dataclass
+class Lag:
+    """The journal rows of an index's kinds committed but not yet read, and the oldest one's age."""
+
+    rows: int = 0
+    oldest_age_seconds: float | None = None
+
+    @classmethod
+    def of(cls, backlog: journal.Backlog) -> Lag:
+        age = backlog.oldest_age_seconds
+        return cls(backlog.rows, round(age, 3) if age is not None else None)
+
+    def summary(self) -> str:
+        if not self.rows:
+            return "none"
+        return f"{self.rows} rows, oldest {self.oldest_age_seconds:.1f} s old"
+
+
+@dataclass
 class RunReport:
-    """What a run did; logged by the DAG task and returned to tests and the benchmark."""
+    """What a run did; logged by the DAG task and returned to tests and the benchmark.
+
+    `lag_before` is what the run found waiting (its rows and how long the oldest had waited);
+    `lag_after` what was committed while it ran and waits for the next run.
+    """
 
     index_name: str
     created: bool = False
@@ -112,6 +147,9 @@ class RunReport:
     rows_read: dict[str, int] = field(default_factory=dict)
     counts: load.WriteCounts = field(default_factory=load.WriteCounts)
     generation: int | None = None
+    lag_before: Lag = field(default_factory=Lag)
+    lag_after: Lag = field(default_factory=Lag)
+    seconds: float = 0.0
 
     @property
     def changed(self) -> bool:
@@ -125,7 +163,27 @@ class RunReport:
             + (" (index created)" if self.created else "")
             + (" (resynced)" if self.resynced else "")
             + (f"; generation now {self.generation}" if self.generation is not None else "")
+            + f"; journal backlog at start {self.lag_before.summary()}, at end {self.lag_after.summary()}"
+            + f"; {self.seconds:.2f} s"
         )
+
+    def as_dict(self) -> dict[str, Any]:
+        """The report as JSON types (the DAG task's XCom, shown in the UI)."""
+        return {
+            "index": self.index_name,
+            "rows_read": dict(self.rows_read),
+            "written": self.counts.written,
+            "deleted": self.counts.deleted,
+            "unchanged": self.counts.unchanged,
+            "created": self.created,
+            "resynced": self.resynced,
+            "generation": self.generation,
+            "journal_backlog_at_start": self.lag_before.rows,
+            "oldest_unindexed_change_age_s_at_start": self.lag_before.oldest_age_seconds,
+            "journal_backlog_at_end": self.lag_after.rows,
+            "oldest_unindexed_change_age_s_at_end": self.lag_after.oldest_age_seconds,
+            "seconds": round(self.seconds, 3),
+        }
 
 
 def prefetched(items: Iterator[T], depth: int = 2) -> Iterator[T]:
@@ -192,9 +250,8 @@ class IndexRun:
         self.spec = SPECS[index]
         self.index_name = es_mappings.index_name(index, prefix)
         self.report = RunReport(index_name=self.index_name)
-        # Set by `start`: the journal's position, how far the tables are read, the index's state.
+        # Set by `start`: the journal's position and the index's state.
         self.position: journal.JournalPosition
-        self.bound: datetime
         self.state: state.IndexState
         # The state as last written, and when: `_save` skips unchanged and too frequent writes.
         self.written_meta: dict[str, Any] = {}
@@ -202,10 +259,10 @@ class IndexRun:
 
     def run(self) -> RunReport:
         """Bring the index to Postgres's current state; see the module docstring."""
+        started = time.monotonic()
         self.start()
         try:
-            self.sync_own_table()
-            self.sync_related_tables()
+            self.scan_own_table()
             self.sync_journal()
             self.sweep()
         except BaseException:
@@ -213,6 +270,8 @@ class IndexRun:
             raise
         self.bump_generation()
         self.finish()
+        self.report.seconds = time.monotonic() - started
+        log.info("%s", self.report.summary())
         return self.report
 
     def start(self) -> None:
@@ -220,7 +279,6 @@ class IndexRun:
         state, an unusable state (restored, foreign or pruned past) starts a resync."""
         journal.ensure_installed(self.conn)
         self.position = journal.position(self.conn)
-        self.bound = extract.safe_bound(self.conn)
         self.last_save = time.monotonic()
         if not load.index_exists(self.es, self.index_name) and self._create_index():
             return
@@ -240,6 +298,7 @@ class IndexRun:
             self._save()
         else:
             self.state, self.written_meta = stored, stored.to_meta()
+        self.report.lag_before = self._lag()
 
     def _create_index(self) -> bool:
         """Create the missing index with its state; False when another run created it first."""
@@ -252,66 +311,70 @@ class IndexRun:
         return self.report.created
 
     def _initial_state(self) -> state.IndexState:
-        # The first pass over the own table builds every document from current data, so the embedded
-        # tables only need watching from their current end on, and the journal from now on.
+        # A pass over the whole own table builds every document from current data; what is
+        # committed from now on is read from the journal.
         return state.IndexState(
             origin=self.position.origin,
             journal_xmax=self.position.xmax,
             journal_xip=list(self.position.xip),
-            watermarks={
-                self.spec.table: state.Watermark(),
-                **{table: extract.max_watermark(self.conn, table) for table in self.spec.related},
-            },
+            scan_pending=True,
         )
 
-    def sync_own_table(self) -> None:
-        """New and edited rows of the index's own table; extracting the next pages overlaps loading."""
-        table = self.spec.table
-        for n, documents, mark in prefetched(self._own_pages()):
-            self._count(table, n)
+    def _lag(self) -> Lag:
+        since = (self.state.journal_xmax, self.state.journal_xip)
+        return Lag.of(journal.backlog(self.conn, self.spec.kinds, since))
+
+    def scan_own_table(self) -> None:
+        """The first load or a resync: every row of the own table, by primary key; extracting
+        the next pages overlaps loading."""
+        if not self.state.scan_pending:
+            return
+        for n, documents, last in prefetched(self._own_pages()):
+            self._count(self.spec.table, n)
             self._load_documents(documents)
-            if mark is not None:
-                self.state.watermarks[table] = mark
+            if last is not None:
+                self.state.scan_after = last
                 self._save(throttled=True)
+        self.state.scan_pending = False
         if self.state.fresh:
             load.finish_loading(self.es, self.index, self.index_name)
             self.state.fresh = False
-            self._save()
+        self._save()
 
-    def _own_pages(self) -> Iterator[tuple[int, load.Documents, state.Watermark | None]]:
-        table = self.spec.table
-        watermark = self.state.watermark(table)
-        for ids, mark in extract.changed_pages(self.conn, table, watermark, self.bound, self.batch_size):
+    def _own_pages(self) -> Iterator[tuple[int, load.Documents, str | None]]:
+        after = UUID(self.state.scan_after)
+        for ids in extract.id_pages(self.conn, self.spec.table, after, self.batch_size):
             groups = self.spec.split(self.conn, ids)
             for number, group in enumerate(groups, start=1):
                 # The page's position is reached once its last group is loaded.
-                yield len(group), self.spec.build(self.conn, group), mark if number == len(groups) else None
-
-    def sync_related_tables(self) -> None:
-        """Rebuild the documents that show a changed row of a table they embed."""
-        target = self.spec.table
-        for table in self.spec.related:
-            watermark = self.state.watermark(table)
-            for ids, mark in extract.changed_pages(self.conn, table, watermark, self.bound, self.batch_size):
-                self._count(table, len(ids))
-                for linked in extract.linked_ids(self.conn, table, target, ids, self.batch_size):
-                    self._count(f"{target} linked", len(linked))
-                    self._load_ids(linked)
-                self.state.watermarks[table] = mark
-                self._save(throttled=True)
+                yield (
+                    len(group),
+                    self.spec.build(self.conn, group),
+                    str(ids[-1]) if number == len(groups) else None,
+                )
 
     def sync_journal(self) -> None:
-        """Links added or removed and rows deleted, read in one REPEATABLE READ snapshot whose
-        horizon is then exactly what was read."""
+        """Every change committed since the stored position, read in one REPEATABLE READ snapshot
+        whose horizon is then exactly what was read (documents are built in it too): the
+        index's own rows and links, and rows of embedded tables followed to the documents that
+        show them (a renamed genre to its films)."""
         previous_isolation = self.conn.isolation_level
         self.conn.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ
         try:
             with self.conn.transaction():
                 seen = journal.position(self.conn)
                 since = (self.state.journal_xmax, self.state.journal_xip)
-                for ids in journal.changed_ids(self.conn, self.spec.journal_kind, since, self.batch_size):
-                    self._count("journal", len(ids))
-                    self._load_ids(ids)
+                for kind in self.spec.own_kinds:
+                    for ids in journal.changed_ids(self.conn, kind, since, self.batch_size):
+                        self._count(f"journal {kind}", len(ids))
+                        self._load_ids(ids)
+                target = self.spec.table
+                for kind, table in self.spec.related_kinds.items():
+                    for ids in journal.changed_ids(self.conn, kind, since, self.batch_size):
+                        self._count(f"journal {kind}", len(ids))
+                        for linked in extract.linked_ids(self.conn, table, target, ids, self.batch_size):
+                            self._count(f"{target} linked", len(linked))
+                            self._load_ids(linked)
         finally:
             self.conn.isolation_level = previous_isolation
         # Keep a long in-progress list out of the mapping: past the cap, re-read from its oldest.
@@ -367,10 +430,10 @@ class IndexRun:
             # small run). A run that read nothing leaves the stored journal position behind:
             # re-reading from it finds nothing either.
             self._save()
+        self.report.lag_after = self._lag()
         # Journal entries older than the retention go; an index that has not run for that long finds
         # its position pruned at its next start and resyncs.
         journal.prune(self.conn, JOURNAL_RETENTION_SECONDS)
-        log.info("%s", self.report.summary())
 
     def _save(self, throttled: bool = False) -> None:
         """Write the state unless unchanged (or, `throttled`, written less than

@@ -9,47 +9,33 @@ harmless: documents are upserted by id) but never run ahead of it.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime
 from typing import Any
 
 from elasticsearch import Elasticsearch
 
 META_KEY = "cinema_etl"
-STATE_VERSION = 2
+STATE_VERSION = 3
 ZERO_ID = "00000000-0000-0000-0000-000000000000"
-ZERO_TIME = datetime(1, 1, 1, tzinfo=UTC).isoformat()
-
-
-@dataclass
-class Watermark:
-    """A keyset position in a table ordered by (modified, id)."""
-
-    modified: str = ZERO_TIME
-    id: str = ZERO_ID
-
-    def key(self) -> tuple[str, str]:
-        return (self.modified, self.id)
 
 
 @dataclass
 class IndexState:
-    """Everything the next run needs to know: one watermark per source table, the journal
-    position, and whether the index is being (re)built."""
+    """Everything the next run needs to know: the journal position, and how far a pass over the
+    whole own table (the first load, a resync) has come."""
 
     origin: str | None = None
     # The horizon of the snapshot the journal was last read in (see `journal`).
     journal_xmax: int = 0
     journal_xip: list[int] = field(default_factory=list)
-    watermarks: dict[str, Watermark] = field(default_factory=dict)
+    # True while a pass over the whole own table is pending; `scan_after` is the last id it loaded.
+    scan_pending: bool = False
+    scan_after: str = ZERO_ID
     # True while the first load of an index the ETL created runs: no comparison with stored documents.
     fresh: bool = False
     # True after a resync started: documents whose rows are gone must be swept out at the end.
     sweep_pending: bool = False
     # True once a batch changed the index and until its generation was bumped in Redis.
     bump_pending: bool = False
-
-    def watermark(self, table: str) -> Watermark:
-        return self.watermarks.setdefault(table, Watermark())
 
     def to_meta(self) -> dict[str, Any]:
         body = asdict(self)
@@ -64,7 +50,8 @@ class IndexState:
             origin=meta.get("origin"),
             journal_xmax=int(meta.get("journal_xmax", 0)),
             journal_xip=[int(x) for x in meta.get("journal_xip", [])],
-            watermarks={table: Watermark(**mark) for table, mark in meta.get("watermarks", {}).items()},
+            scan_pending=bool(meta.get("scan_pending", False)),
+            scan_after=str(meta.get("scan_after", ZERO_ID)),
             fresh=bool(meta.get("fresh", False)),
             sweep_pending=bool(meta.get("sweep_pending", False)),
             bump_pending=bool(meta.get("bump_pending", False)),

@@ -77,9 +77,20 @@ ETL_DOC = """
 ### {dag_id}: keeps the `{index}` index in step with Postgres
 
 Each run brings `{index}` (created from `es_mappings/{index}.json` when missing) to the
-catalogue's current state and writes only what changed: `content.{table}` rows after the stored
-watermark; {related}; the journal of links and deletions (`etl.journal`). When the index
-changed, its generation key in Redis is bumped, so the content API's cache moves on{extra}.
+catalogue's current state and writes only what changed, as recorded by the journal
+(`etl.journal`, filled by triggers on every catalogue table, whatever the statement: UPDATE
+without `modified`, COPY, TRUNCATE): `content.{table}` rows and their links; {related}. When the
+index changed, its generation key in Redis is bumped, so the content API's cache moves on{extra}.
+
+**Reading a run** (the task's XCom `return_value`, and the last line of its log):
+`rows_read` counts what was read from Postgres (`{table}`: rows of a first load or resync,
+`journal <kind>`: journalled ids, `... linked`: documents found through links); `written`,
+`deleted`, `unchanged` what Elasticsearch did; `journal_backlog_at_start` and
+`oldest_unindexed_change_age_s_at_start` the changes this run found waiting and how long the
+oldest had waited (the index's lag when the run began); `..._at_end` what was committed while it
+ran, for the next run (0 and null: the index is current); `seconds` the run's duration. A lag
+growing from run to run means the ETL falls behind; a backlog 0 with changes expected means
+nothing is being written to Postgres.
 
 Settings: Variables `cinema_index_prefix`, `cinema_etl_batch_size` (1000), `cinema_redis_url`;
 connections `{catalogue}` and `{es}`; `CINEMA_ETL_SCHEDULE` (every minute). Skipped while the
@@ -150,16 +161,7 @@ def etl_dag(dag_id: str, index: str) -> DAG:
                         "no index yet: restore_elasticsearch restores them from the snapshot"
                     )
                 report = pipeline.IndexRun(conn, es, cache_client(), index, prefix, batch_size).run()
-            return {
-                "index": report.index_name,
-                "rows_read": report.rows_read,
-                "written": report.counts.written,
-                "deleted": report.counts.deleted,
-                "unchanged": report.counts.unchanged,
-                "created": report.created,
-                "resynced": report.resynced,
-                "generation": report.generation,
-            }
+            return report.as_dict()
 
         sync()
     return dag

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 import uuid
 
 import psycopg
@@ -173,3 +174,53 @@ def test_a_bumped_generation_finds_the_run_searchable(target):
     assert report.generation is not None
     hits = target.es.search(index=target.index_name("movies"), query={"ids": {"values": [film_id]}})
     assert [hit["_source"]["title"] for hit in hits["hits"]["hits"]] == ["Searchable at once"]
+
+
+def test_statements_that_ignore_modified_still_arrive(target):
+    """The issue's misses: UPDATE without `modified`, COPY of rows with an old `modified`, and
+    TRUNCATE of a link table, each reaches every index in one run."""
+    target.run_all()
+    with psycopg.connect(target.dsn) as conn:
+        conn.execute("UPDATE content.genre SET name = upper(name)")
+        film = conn.execute("SELECT id::text FROM content.film_work ORDER BY id LIMIT 1").fetchone()[0]
+        conn.execute("UPDATE content.film_work SET title = 'Quietly retitled' WHERE id = %s", (film,))
+        copied = str(uuid.uuid4())
+        with conn.cursor().copy(
+            "COPY content.film_work (id, title, type, created, modified) FROM STDIN"
+        ) as copy:
+            copy.write_row((copied, "Copied in", "movie", "1990-01-01", "1990-01-01"))
+        conn.commit()
+    target.run_all()
+    movies = assert_indices_match(target)["movies"]
+    assert movies[film]["title"] == "Quietly retitled"
+    assert copied in movies
+    assert all(name == name.upper() for doc in movies.values() for name in doc["genres"])
+
+    with psycopg.connect(target.dsn) as conn:
+        conn.execute("TRUNCATE content.genre_film_work")
+    reports = target.run_all()
+    expected = assert_indices_match(target)
+    assert all(doc["genres"] == [] for doc in expected["movies"].values())
+    assert all(doc["film_count"] == 0 for doc in expected["genres"].values())
+    assert reports["persons"].counts.changed == 0  # people do not show genres
+
+
+def test_a_run_reports_the_lag_it_found_and_left(target):
+    """Journal backlog and the age of the oldest change not yet indexed, before and after a run."""
+    target.run_all()
+    with psycopg.connect(target.dsn) as conn:
+        conn.execute(
+            "UPDATE content.film_work SET rating = 9.9"
+            " WHERE id IN (SELECT id FROM content.film_work ORDER BY id LIMIT 4)"
+        )
+    time.sleep(1.5)
+    report = target.run("movies")
+    assert report.lag_before.rows == 4
+    assert report.lag_before.oldest_age_seconds >= 1.5
+    assert report.lag_after.rows == 0 and report.lag_after.oldest_age_seconds is None
+    assert report.rows_read == {"journal film_row": 4}
+    summary = report.as_dict()
+    assert summary["journal_backlog_at_start"] == 4 and summary["journal_backlog_at_end"] == 0
+    assert summary["written"] == 4 and summary["seconds"] > 0
+    idle = target.run("movies")
+    assert idle.lag_before.rows == 0 and idle.lag_before.oldest_age_seconds is None

@@ -89,9 +89,15 @@ def test_genre_document():
 
 def test_state_round_trips_through_the_mapping_meta():
     current = state.IndexState(
-        origin="o", journal_xmax=42, journal_xip=[40, 41], fresh=True, sweep_pending=True, bump_pending=True
+        origin="o",
+        journal_xmax=42,
+        journal_xip=[40, 41],
+        scan_pending=True,
+        scan_after="abc",
+        fresh=True,
+        sweep_pending=True,
+        bump_pending=True,
     )
-    current.watermarks["film_work"] = state.Watermark(STAMP.isoformat(), "abc")
     assert state.IndexState.from_meta(current.to_meta()) == current
 
 
