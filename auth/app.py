@@ -8,10 +8,11 @@ from functools import partial
 
 import orjson
 from redis.asyncio import Redis
-from sanic import Sanic
+from sanic import Request, Sanic
+from sanic.response import BaseHTTPResponse
 from tortoise.contrib.sanic import register_tortoise
 
-from auth.context import AuthApp, AuthContext
+from auth.context import AuthApp, AuthContext, RateLimits
 from auth.database import tortoise_config
 from auth.errors import install_error_handlers
 from auth.routes.accounts import accounts
@@ -24,6 +25,7 @@ from auth.services.credentials import CredentialsVersion
 from auth.services.health import HealthService
 from auth.services.login_history import LoginHistory
 from auth.services.passwords import PasswordHasher
+from auth.services.rate_limits import RateLimit
 from auth.services.revocation import RevocationList
 from auth.services.roles import RoleService
 from auth.services.sessions import SessionService
@@ -59,12 +61,20 @@ def create_app(settings: Settings, name: str = "auth") -> AuthApp:
         app.blueprint(blueprint)
     document_size_limits(app, ErrorBody)
     install_error_handlers(app)
+    app.register_middleware(_security_headers, "response")
 
     # Registered first: the ORM is up before the services start and closed after they stop.
     register_tortoise(app, config=tortoise_config(settings))
     app.register_listener(_open_clients, "before_server_start")
     app.register_listener(_close_clients, "after_server_stop")
     return app
+
+
+async def _security_headers(request: Request, response: BaseHTTPResponse) -> None:
+    """No answer is sniffed into another type; no API answer (tokens, accounts) is cached."""
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    if request.path.startswith("/auth/api/"):
+        response.headers.setdefault("Cache-Control", "no-store")
 
 
 async def _open_clients(app: AuthApp) -> None:
@@ -88,7 +98,22 @@ async def _open_clients(app: AuthApp) -> None:
     ctx.login_history = LoginHistory()
     ctx.health = HealthService(ctx.redis)
     credentials = CredentialsVersion(revocations)
-    ctx.accounts = AccountService(ctx.hasher, ctx.roles, credentials)
+    ctx.accounts = AccountService(
+        ctx.hasher,
+        ctx.roles,
+        credentials,
+        AttemptThrottle(ctx.redis, settings, kind="current-password"),
+        ctx.login_history,
+    )
+    ctx.rate_limits = RateLimits(
+        signup=RateLimit(ctx.redis, "signup", settings.signups_per_ip, settings.signup_window_seconds),
+        password=RateLimit(
+            ctx.redis,
+            "password",
+            settings.password_changes_per_account,
+            settings.password_change_window_seconds,
+        ),
+    )
     ctx.sessions = SessionService(
         ctx.hasher,
         TokenCodec(ctx.signing_key, settings),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from types import SimpleNamespace
 
 from redis.asyncio import Redis
@@ -12,10 +13,17 @@ from auth.services.accounts import AccountService
 from auth.services.health import HealthService
 from auth.services.login_history import LoginHistory
 from auth.services.passwords import PasswordHasher
+from auth.services.rate_limits import RateLimit
 from auth.services.roles import RoleService
 from auth.services.sessions import SessionService
 from auth.services.signing_keys import SigningKey
 from auth.settings import Settings
+
+
+@dataclass(frozen=True)
+class RateLimits:
+    signup: RateLimit
+    password: RateLimit
 
 
 class AuthContext:
@@ -30,6 +38,7 @@ class AuthContext:
     roles: RoleService
     login_history: LoginHistory
     health: HealthService
+    rate_limits: RateLimits
 
     def __init__(self, settings: Settings, signing_key: SigningKey) -> None:
         self.settings = settings

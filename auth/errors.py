@@ -69,7 +69,7 @@ class TooManyAttempts(HttpError):
 
     def __init__(self, retry_after: int) -> None:
         super().__init__(
-            f"too many failed logins; retry in {retry_after} s", headers={"Retry-After": str(retry_after)}
+            f"too many failed attempts; retry in {retry_after} s", headers={"Retry-After": str(retry_after)}
         )
         self.retry_after = retry_after
 
@@ -80,9 +80,8 @@ class RateLimited(HttpError):
     status_code = 429
     code = "rate_limited"
 
-    def __init__(self, detail: str, retry_after: int) -> None:
-        super().__init__(detail, headers={"Retry-After": str(retry_after)})
-        self.retry_after = retry_after
+    def __init__(self, detail: str, headers: dict[str, str]) -> None:
+        super().__init__(detail, headers=headers)
 
 
 class HashingBusy(HttpError):

@@ -63,6 +63,13 @@ class Settings(BaseSettings):
     first_delay_seconds: int = 1
     max_delay_seconds: int = 5 * 60
 
+    # Request rate limits (auth/services/rate_limits.py): sign-ups per client address, password
+    # and login changes per account, each in a fixed window.
+    signups_per_ip: int = Field(default=20, gt=0)
+    signup_window_seconds: int = Field(default=3600, gt=0)
+    password_changes_per_account: int = Field(default=10, gt=0)
+    password_change_window_seconds: int = Field(default=3600, gt=0)
+
     @field_validator("trusted_proxies", mode="before")
     @classmethod
     def _split_networks(cls, value: object) -> object:

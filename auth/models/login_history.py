@@ -17,6 +17,8 @@ class LoginOutcome(StrEnum):
     UNKNOWN_LOGIN = "unknown_login"
     WRONG_PASSWORD = "wrong_password"  # noqa: S105 (an outcome, not a password)
     THROTTLED = "throttled"
+    # A password or login change whose current password was wrong (a token holder guessing).
+    WRONG_OLD_PASSWORD = "wrong_old_password"  # noqa: S105 (an outcome, not a password)
 
 
 class LoginAttempt(Model):
@@ -27,7 +29,7 @@ class LoginAttempt(Model):
         "models.User", related_name="login_attempts", null=True, on_delete=fields.CASCADE
     )
     login = fields.CharField(max_length=255)
-    outcome = fields.CharEnumField(LoginOutcome, max_length=16)
+    outcome = fields.CharEnumField(LoginOutcome, max_length=32)
     ip = fields.CharField(max_length=45, null=True)
     user_agent = fields.TextField(null=True)
     attempted_at = fields.DatetimeField()

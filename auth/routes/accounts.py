@@ -7,8 +7,9 @@ from sanic.response import HTTPResponse, empty
 from sanic_ext import openapi
 
 from auth.context import AuthRequest
-from auth.routes.guards import authenticated, claims_of
+from auth.routes.guards import authenticated, claims_of, client_of
 from auth.routes.openapi_schemas import errors, no_content
+from auth.routes.rate_limits import rate_limited
 from auth.routes.responses import model_json
 from auth.routes.schemas import (
     ChangeLoginBody,
@@ -23,11 +24,20 @@ from openapi30 import json_content
 
 accounts = Blueprint("accounts", url_prefix="/auth/api/v1")
 
+# Sign-ups are counted per client address, password and login changes per account.
+signup_limit = rate_limited(
+    lambda request: request.app.ctx.rate_limits.signup, lambda request: str(client_of(request).ip)
+)
+password_limit = rate_limited(
+    lambda request: request.app.ctx.rate_limits.password, lambda request: str(claims_of(request).user_id)
+)
+
 
 @accounts.post("/signup")
 @openapi.summary("Create an account")
 @openapi.response(201, json_content(UserOut), "the new user")
 @errors(409)
+@signup_limit
 @json_body(SignUpBody)
 async def sign_up(request: AuthRequest, body: SignUpBody) -> HTTPResponse:
     account = await request.app.ctx.accounts.sign_up(body.login, body.password, body.email)
@@ -44,13 +54,17 @@ async def get_me(request: AuthRequest) -> HTTPResponse:
 
 
 @accounts.patch("/users/me")
-@openapi.summary("Change the caller's login")
+@openapi.summary("Change the caller's login (the current password is required)")
 @openapi.response(200, json_content(UserOut))
-@errors(409)
+@errors(403, 409)
 @authenticated
+@password_limit
 @json_body(ChangeLoginBody)
 async def change_login(request: AuthRequest, body: ChangeLoginBody) -> HTTPResponse:
-    account = await request.app.ctx.accounts.change_login(claims_of(request).user_id, body.login)
+    accounts_ = request.app.ctx.accounts
+    account = await accounts_.change_login(
+        claims_of(request).user_id, body.login, body.password, client_of(request)
+    )
     return model_json(UserOut.of(account))
 
 
@@ -59,11 +73,12 @@ async def change_login(request: AuthRequest, body: ChangeLoginBody) -> HTTPRespo
 @no_content("changed")
 @errors(403)
 @authenticated
+@password_limit
 @json_body(ChangePasswordBody)
 async def change_password(request: AuthRequest, body: ChangePasswordBody) -> HTTPResponse:
     claims = claims_of(request)
     await request.app.ctx.accounts.change_password(
-        claims.user_id, body.old_password, body.new_password, claims.session_id
+        claims.user_id, body.old_password, body.new_password, claims.session_id, client_of(request)
     )
     return empty()
 

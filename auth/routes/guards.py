@@ -12,9 +12,20 @@ from auth.context import AuthRequest
 from auth.errors import InvalidToken, PermissionDenied
 from auth.routes.documentation import carry_documentation
 from auth.routes.openapi_schemas import errors
+from auth.services.client_address import Client, client_ip
 from auth.services.tokens import TokenClaims
 
 Handler = TypeVar("Handler", bound=Callable[..., Any])
+
+
+def client_of(request: AuthRequest) -> Client:
+    """The client's address (X-Forwarded-For believed only from trusted proxies) and user agent."""
+    ip = client_ip(
+        request.conn_info.client_ip if request.conn_info else None,
+        request.headers.get("x-forwarded-for"),
+        request.app.ctx.settings.trusted_proxies,
+    )
+    return Client.of(ip, request.headers.get("user-agent") or None)
 
 
 def bearer_token(request: AuthRequest) -> str:

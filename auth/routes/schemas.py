@@ -47,6 +47,7 @@ class LogOutBody(_Body):
 
 class ChangeLoginBody(_Body):
     login: Login
+    password: Password = Field(description="the current password")
 
 
 class ChangePasswordBody(_Body):

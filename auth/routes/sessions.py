@@ -7,26 +7,14 @@ from sanic.response import HTTPResponse, empty
 from sanic_ext import openapi
 
 from auth.context import AuthRequest
-from auth.routes.guards import authenticated, claims_of
+from auth.routes.guards import authenticated, claims_of, client_of
 from auth.routes.openapi_schemas import errors, no_content
 from auth.routes.responses import model_json
 from auth.routes.schemas import LogInBody, LogOutBody, RefreshBody, TokenPairOut
 from auth.routes.validation import json_body
-from auth.services.client_address import client_ip
-from auth.services.sessions import Client
 from openapi30 import json_content
 
 sessions = Blueprint("sessions", url_prefix="/auth/api/v1")
-
-
-def _client(request: AuthRequest) -> Client:
-    trusted = request.app.ctx.settings.trusted_proxies
-    ip = client_ip(
-        request.conn_info.client_ip if request.conn_info else None,
-        request.headers.get("x-forwarded-for"),
-        trusted,
-    )
-    return Client(ip=ip, user_agent=(request.headers.get("user-agent") or None))
 
 
 @sessions.post("/login")
@@ -35,7 +23,7 @@ def _client(request: AuthRequest) -> Client:
 @errors(401, 429)
 @json_body(LogInBody)
 async def log_in(request: AuthRequest, body: LogInBody) -> HTTPResponse:
-    pair = await request.app.ctx.sessions.log_in(body.login, body.password, _client(request))
+    pair = await request.app.ctx.sessions.log_in(body.login, body.password, client_of(request))
     return model_json(TokenPairOut.of(pair))
 
 

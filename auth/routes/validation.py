@@ -18,16 +18,24 @@ Model = TypeVar("Model", bound=BaseModel)
 Handler = TypeVar("Handler", bound=Callable[..., Any])
 
 
-def unstorable(data: Any, path: str = "") -> str | None:
+def unstorable(data: Any) -> str | None:
     """Where in ``data`` a string holds a NUL character (Postgres text cannot) or an unpaired
-    surrogate (UTF-8 cannot): such input is the client's mistake, not a 500 from the database."""
-    if isinstance(data, str):
-        return path if "\x00" in data or (not data.isascii() and _has_surrogate(data)) else None
-    items = data.items() if isinstance(data, dict) else enumerate(data) if isinstance(data, list) else ()
-    for key, value in items:
-        found = unstorable(value, f"{path}.{key}" if path else str(key))
-        if found is not None:
-            return found
+    surrogate (UTF-8 cannot): such input is the client's mistake, not a 500 from the database.
+
+    Walked with a stack of its own, not by recursion: JSON nested a thousand deep is valid input
+    to the parser and must not exhaust Python's recursion limit here.
+    """
+    pending: list[tuple[str, Any]] = [("", data)]
+    while pending:
+        path, value = pending.pop()
+        if isinstance(value, str):
+            if "\x00" in value or (not value.isascii() and _has_surrogate(value)):
+                return path
+            continue
+        items = (
+            value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else ()
+        )
+        pending.extend((f"{path}.{key}" if path else str(key), item) for key, item in reversed(list(items)))
     return None
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 import uuid
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from tortoise import connections
@@ -12,6 +11,7 @@ from tortoise import connections
 from auth.errors import HashingBusy, InvalidCredentials, InvalidToken, TooManyAttempts
 from auth.models import LoginOutcome, Session, User
 from auth.services.accounts import LOGIN_PATTERN
+from auth.services.client_address import Client
 from auth.services.credentials import CredentialsVersion
 from auth.services.login_history import LoginHistory
 from auth.services.passwords import PasswordHasher
@@ -19,14 +19,6 @@ from auth.services.revocation import RevocationList
 from auth.services.roles import RoleService
 from auth.services.throttle import AttemptThrottle
 from auth.services.tokens import TokenClaims, TokenCodec, TokenPair, TokenType
-
-
-@dataclass(frozen=True)
-class Client:
-    """Who is on the other end of a request, as far as login history is concerned."""
-
-    ip: str | None
-    user_agent: str | None
 
 
 class SessionService:
@@ -66,12 +58,12 @@ class SessionService:
         known_login = re.fullmatch(LOGIN_PATTERN, login) is not None
         if not verdict.admitted:
             if verdict.first_refusal:
-                user = await User.get_or_none(login=login) if known_login else None
+                user = await User.get_or_none(login__iexact=login) if known_login else None
                 await self._history.record(
                     login, LoginOutcome.THROTTLED, user.id if user else None, client.ip, client.user_agent
                 )
             raise TooManyAttempts(verdict.retry_after)
-        user = await User.get_or_none(login=login) if known_login else None
+        user = await User.get_or_none(login__iexact=login) if known_login else None
         user_id = user.id if user else None
         if not await self._hasher.verify(password, user.password_hash if user else None) or user is None:
             outcome = LoginOutcome.WRONG_PASSWORD if user else LoginOutcome.UNKNOWN_LOGIN

@@ -51,6 +51,7 @@ def auth_env(stack: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[d
         "AUTH_TRUSTED_PROXIES": "127.0.0.1/32,::1/128",
         "AUTH_REVOCATION_MIRROR_TTL_SECONDS": "2",
         "AUTH_MAX_BODY_BYTES": str(MAX_BODY_BYTES),
+        "AUTH_SIGNUPS_PER_IP": "5",
     }
     subprocess.run(
         auth_command("generate-keys", str(keys)), cwd=ROOT, env=env, check=True, capture_output=True

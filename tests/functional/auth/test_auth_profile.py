@@ -21,7 +21,9 @@ def test_patch_users_me_changes_the_login(api: Api) -> None:
     user, tokens = api.new_user()
     login = new_login()
 
-    response = api.http.patch("/users/me", json={"login": login}, headers=bearer(tokens))
+    response = api.http.patch(
+        "/users/me", json={"login": login, "password": PASSWORD}, headers=bearer(tokens)
+    )
 
     assert response.status_code == 200
     assert response.json()["login"] == login
@@ -33,7 +35,9 @@ def test_patch_users_me_to_a_taken_login_is_409(api: Api) -> None:
     other = api.sign_up()
     _, tokens = api.new_user()
 
-    response = api.http.patch("/users/me", json={"login": other["login"]}, headers=bearer(tokens))
+    response = api.http.patch(
+        "/users/me", json={"login": other["login"], "password": PASSWORD}, headers=bearer(tokens)
+    )
 
     assert response.status_code == 409
 
@@ -41,7 +45,9 @@ def test_patch_users_me_to_a_taken_login_is_409(api: Api) -> None:
 def test_patch_users_me_with_an_invalid_login_is_422(api: Api) -> None:
     _, tokens = api.new_user()
 
-    response = api.http.patch("/users/me", json={"login": "a b"}, headers=bearer(tokens))
+    response = api.http.patch(
+        "/users/me", json={"login": "a b", "password": PASSWORD}, headers=bearer(tokens)
+    )
 
     assert response.status_code == 422
     assert response.json()["errors"][0]["field"] == "login"
