@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from functools import partial
+from pathlib import Path
 
 import orjson
 from redis.asyncio import Redis
@@ -39,6 +40,7 @@ from openapi30 import document_size_limits
 log = logging.getLogger("auth")
 
 _PARTITION_CHECK_SECONDS = 12 * 3600
+SWAGGER_PAGE = Path(__file__).resolve().parent / "routes" / "swagger.html"
 
 
 def create_app(settings: Settings, name: str = "auth") -> AuthApp:
@@ -52,6 +54,8 @@ def create_app(settings: Settings, name: str = "auth") -> AuthApp:
     app.config.OAS_URL_PREFIX = "/auth/openapi"
     app.config.OAS_UI_DEFAULT = "swagger"
     app.config.OAS_UI_REDOC = False
+    # Our own page: sanic-ext's loads unpinned scripts from a CDN; this one pins each by its hash.
+    app.config.OAS_PATH_TO_SWAGGER_HTML = str(SWAGGER_PAGE)
     app.config.FALLBACK_ERROR_FORMAT = "json"
     app.config.REQUEST_MAX_SIZE = settings.max_body_bytes
     app.ext.openapi.describe("Cinema auth service", version="1.0.0")

@@ -34,6 +34,7 @@ import httpx
 import psycopg
 import redis
 
+from auth.services.passwords import hash_password
 from auth.services.signing_keys import load_signing_key
 from auth.services.tokens import TokenCodec, TokenType
 from auth.settings import Settings
@@ -128,7 +129,7 @@ class Service:
 
     def seed_users(self, count: int) -> list[str]:
         """Accounts inserted directly, sharing one hash: sign-up is not what is measured."""
-        digest = bcrypt.hashpw(PASSWORD.encode(), bcrypt.gensalt(ROUNDS)).decode()
+        digest = hash_password(PASSWORD, ROUNDS)
         logins = [f"bench-{uuid.uuid4().hex[:12]}" for _ in range(count)]
         with psycopg.connect(self.dsn) as conn, conn.cursor() as cursor:
             cursor.executemany(

@@ -22,7 +22,7 @@ ERROR_REASONS = {
     401: "missing, invalid, expired or revoked token (or wrong credentials at login)",
     403: "the caller lacks the permission",
     404: "no such id",
-    409: "the name is taken, or a built-in role would change",
+    409: "the name is taken, a built-in role would change, or the last admin would lose the role",
     422: "a parameter or body field is missing or wrong",
     429: "too many attempts or requests; see Retry-After",
     503: "the account database is unavailable, or every password-check slot is busy (see Retry-After)",

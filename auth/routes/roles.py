@@ -9,7 +9,7 @@ from sanic.response import HTTPResponse, empty
 from sanic_ext import openapi
 
 from auth.context import AuthRequest
-from auth.routes.guards import requires_permission
+from auth.routes.guards import claims_of, requires_permission
 from auth.routes.openapi_schemas import errors, no_content
 from auth.routes.responses import model_json
 from auth.routes.schemas import CreateRoleBody, RoleOut, UpdateRoleBody
@@ -35,7 +35,8 @@ async def list_roles(request: AuthRequest) -> HTTPResponse:
 @requires_permission(MANAGE_ROLES)
 @json_body(CreateRoleBody)
 async def create_role(request: AuthRequest, body: CreateRoleBody) -> HTTPResponse:
-    role = await request.app.ctx.roles.create_role(body.name, body.description, body.permissions)
+    actor = claims_of(request).user_id
+    role = await request.app.ctx.roles.create_role(body.name, body.description, body.permissions, actor)
     return model_json(RoleOut.of(role), status=201)
 
 
@@ -55,7 +56,9 @@ async def get_role(request: AuthRequest, role_id: uuid.UUID) -> HTTPResponse:
 @requires_permission(MANAGE_ROLES)
 @json_body(UpdateRoleBody)
 async def update_role(request: AuthRequest, role_id: uuid.UUID, body: UpdateRoleBody) -> HTTPResponse:
-    role = await request.app.ctx.roles.update_role(role_id, body.name, body.description, body.permissions)
+    role = await request.app.ctx.roles.update_role(
+        role_id, body.name, body.description, body.permissions, claims_of(request).user_id
+    )
     return model_json(RoleOut.of(role))
 
 
@@ -65,7 +68,7 @@ async def update_role(request: AuthRequest, role_id: uuid.UUID, body: UpdateRole
 @errors(404, 409)
 @requires_permission(MANAGE_ROLES)
 async def delete_role(request: AuthRequest, role_id: uuid.UUID) -> HTTPResponse:
-    await request.app.ctx.roles.delete_role(role_id)
+    await request.app.ctx.roles.delete_role(role_id, claims_of(request).user_id)
     return empty()
 
 
@@ -84,15 +87,15 @@ async def user_roles(request: AuthRequest, user_id: uuid.UUID) -> HTTPResponse:
 @errors(404)
 @requires_permission(MANAGE_ROLES)
 async def assign_role(request: AuthRequest, user_id: uuid.UUID, role_id: uuid.UUID) -> HTTPResponse:
-    await request.app.ctx.roles.assign_role(user_id, role_id)
+    await request.app.ctx.roles.assign_role(user_id, role_id, claims_of(request).user_id)
     return empty()
 
 
 @roles.delete("/users/<user_id:uuid>/roles/<role_id:uuid>")
 @openapi.summary("Take a role away from a user (idempotent)")
 @no_content("revoked")
-@errors(404)
+@errors(404, 409)
 @requires_permission(MANAGE_ROLES)
 async def revoke_role(request: AuthRequest, user_id: uuid.UUID, role_id: uuid.UUID) -> HTTPResponse:
-    await request.app.ctx.roles.revoke_role(user_id, role_id)
+    await request.app.ctx.roles.revoke_role(user_id, role_id, claims_of(request).user_id)
     return empty()

@@ -28,7 +28,7 @@ class _Body(BaseModel):
 
 class SignUpBody(_Body):
     login: Login = Field(description="3-64 letters, digits, '.', '_' or '-'")
-    password: Password = Field(description="8 characters to 72 bytes, not a common password")
+    password: Password = Field(description="8 to 128 characters of any script, not a common password")
     email: Email | None = None
 
 

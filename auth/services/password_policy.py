@@ -6,8 +6,9 @@ from functools import cache
 from pathlib import Path
 
 MIN_CHARACTERS = 8
-# bcrypt reads at most 72 bytes; anything longer is refused instead of silently truncated.
-MAX_BYTES = 72
+# Counted in characters of any script: passwords are pre-hashed, so bcrypt's 72-byte input limit
+# does not apply (see auth/services/passwords.py).
+MAX_CHARACTERS = 128
 _COMMON_PASSWORDS = Path(__file__).with_name("common_passwords.txt")
 
 
@@ -21,8 +22,8 @@ def password_problem(password: str, login: str | None = None) -> str | None:
     """The reason ``password`` is unacceptable, or None when it is fine."""
     if len(password) < MIN_CHARACTERS:
         return f"must be at least {MIN_CHARACTERS} characters long"
-    if len(password.encode()) > MAX_BYTES:
-        return f"must be at most {MAX_BYTES} bytes long in UTF-8"
+    if len(password) > MAX_CHARACTERS:
+        return f"must be at most {MAX_CHARACTERS} characters long"
     if password.casefold() in _common_passwords():
         return "is too common"
     if login is not None and password.casefold() == login.casefold():

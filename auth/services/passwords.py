@@ -1,8 +1,19 @@
-"""bcrypt hashing off the event loop, with a dummy hash so unknown logins cost the same time."""
+"""bcrypt hashing off the event loop, with a dummy hash so unknown logins cost the same time.
+
+bcrypt reads at most 72 bytes, which is 36 Cyrillic or 24 CJK characters. Passwords are therefore
+pre-hashed: HMAC-SHA256 keyed with the bcrypt salt, base64 (44 ASCII characters, no NUL), then
+bcrypt; the stored form is ``$sha256-bcrypt$`` followed by bcrypt's own string. Keying with the
+salt means the stored hash cannot be matched against a leaked plain SHA-256 of the password.
+Hashes made before (bcrypt of the raw password, ``$2b$...``) still verify, and a successful login
+replaces them (`needs_upgrade`).
+"""
 
 from __future__ import annotations
 
 import asyncio
+import base64
+import hashlib
+import hmac
 import logging
 import os
 import threading
@@ -14,11 +25,37 @@ from typing import TypeVar
 import bcrypt
 
 from auth.errors import HashingBusy
-from auth.services.password_policy import MAX_BYTES
 
 log = logging.getLogger("auth.passwords")
 
 Result = TypeVar("Result")
+
+SCHEME = "$sha256-bcrypt$"
+# What plain bcrypt reads of a legacy hash's password.
+_BCRYPT_BYTES = 72
+_SALT_CHARACTERS = 29  # "$2b$12$" and 22 characters of salt
+
+
+def _prehash(password: str, salt: bytes) -> bytes:
+    return base64.b64encode(hmac.new(salt, password.encode(), hashlib.sha256).digest())
+
+
+def hash_password(password: str, rounds: int) -> str:
+    """The stored form of ``password`` (blocking: call it off the event loop)."""
+    salt = bcrypt.gensalt(rounds)
+    return SCHEME + bcrypt.hashpw(_prehash(password, salt), salt).decode()
+
+
+def check_password(password: str, stored: str) -> bool:
+    """Blocking; both the current scheme and legacy plain bcrypt hashes."""
+    if stored.startswith(SCHEME):
+        inner = stored[len(SCHEME) :].encode()
+        return bcrypt.checkpw(_prehash(password, inner[:_SALT_CHARACTERS]), inner)
+    raw = password.encode()
+    # A legacy hash was made of at most 72 bytes: a longer password is not the one it holds
+    # (bcrypt refuses longer input, so the time is spent on the legal prefix).
+    matches = bcrypt.checkpw(raw[:_BCRYPT_BYTES], stored.encode())
+    return matches and len(raw) <= _BCRYPT_BYTES
 
 
 def _lower_priority(niceness: int) -> None:
@@ -55,23 +92,23 @@ class PasswordHasher:
             initargs=(niceness,),
         )
         # Checked against when the login is unknown, so that answer takes as long as a wrong password.
-        self._dummy_hash = bcrypt.hashpw(b"no such account", bcrypt.gensalt(rounds))
+        self._dummy_hash = hash_password("no such account", rounds)
 
     async def hash(self, password: str) -> str:
-        salt = bcrypt.gensalt(self._rounds)
-        digest = await self._run(partial(bcrypt.hashpw, password.encode(), salt))
-        return digest.decode()
+        return await self._run(partial(hash_password, password, self._rounds))
+
+    def needs_upgrade(self, stored: str) -> bool:
+        """A legacy hash or a lower cost than configured: worth replacing after a successful login."""
+        if not stored.startswith(SCHEME):
+            return True
+        return int(stored[len(SCHEME) :].split("$")[2]) < self._rounds
 
     async def verify(self, password: str, password_hash: str | None) -> bool:
-        """True when ``password`` matches; with no hash, spends the same time and returns False.
-
-        No stored password exceeds bcrypt's 72 bytes, so a longer one is wrong without comparing.
-        """
-        if password_hash is None or len(password.encode()) > MAX_BYTES:
-            # bcrypt refuses longer input, so the time is spent on a stand-in of legal length.
-            await self._run(partial(bcrypt.checkpw, password.encode()[:MAX_BYTES], self._dummy_hash))
+        """True when ``password`` matches; with no hash, spends the same time and returns False."""
+        if password_hash is None:
+            await self._run(partial(check_password, password, self._dummy_hash))
             return False
-        return await self._run(partial(bcrypt.checkpw, password.encode(), password_hash.encode()))
+        return await self._run(partial(check_password, password, password_hash))
 
     def has_room(self) -> bool:
         return self._pending < self._queue_limit

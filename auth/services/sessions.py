@@ -78,8 +78,19 @@ class SessionService:
             raise InvalidCredentials()
         await self._throttle.succeeded(login, client.ip)
         await self._history.record(login, LoginOutcome.SUCCESS, user.id, client.ip, client.user_agent)
+        if self._hasher.needs_upgrade(user.password_hash):
+            await self._upgrade_hash(user, password)
         session_id, refresh_jti = opened
         return self._codec.issue_pair(user.id, session_id, refresh_jti, await self._roles.role_names(user.id))
+
+    async def _upgrade_hash(self, user: User, password: str) -> None:
+        """Replace a legacy (or cheaper) hash now that the password is known to be right; only if
+        the hash is still the one checked, so a concurrent password change is never undone."""
+        try:
+            upgraded = await self._hasher.hash(password)
+        except HashingBusy:
+            return  # the next login will do it
+        await User.filter(id=user.id, password_hash=user.password_hash).update(password_hash=upgraded)
 
     async def _open_session(self, user: User, client: Client) -> tuple[uuid.UUID, uuid.UUID] | None:
         """A new session, opened only while the user's credentials version is the one read with

@@ -78,7 +78,7 @@ def test_passwords_are_hashed_with_bcrypt_cost_12_by_default(
 
     row = pg.execute("SELECT password_hash FROM users WHERE id = %s", [user["id"]]).fetchone()
 
-    assert row is not None and row[0].startswith("$2b$12$")
+    assert row is not None and row[0].startswith("$sha256-bcrypt$$2b$12$")
     assert api.log_in(user["login"])["token_type"] == "Bearer"
     api.http.close()
 
