@@ -17,10 +17,12 @@ from auth.context import AuthApp, AuthContext, RateLimits
 from auth.database import tortoise_config
 from auth.errors import install_error_handlers
 from auth.routes.accounts import accounts
+from auth.routes.own_sessions import own_sessions
 from auth.routes.permissions import permissions
 from auth.routes.roles import roles
 from auth.routes.service_info import service_info
 from auth.routes.sessions import sessions
+from auth.routes.user_admin import user_admin
 from auth.services.accounts import AccountService
 from auth.services.credentials import CredentialsVersion
 from auth.services.health import HealthService
@@ -61,7 +63,7 @@ def create_app(settings: Settings, name: str = "auth") -> AuthApp:
     app.ext.openapi.describe("Cinema auth service", version="1.0.0")
     app.ext.openapi.add_security_scheme("bearer", "http", scheme="bearer", bearer_format="JWT")
 
-    for blueprint in (service_info, accounts, sessions, roles, permissions):
+    for blueprint in (service_info, accounts, sessions, own_sessions, roles, permissions, user_admin):
         app.blueprint(blueprint)
     document_size_limits(app, ErrorBody)
     install_error_handlers(app)

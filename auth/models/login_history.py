@@ -19,6 +19,7 @@ class LoginOutcome(StrEnum):
     THROTTLED = "throttled"
     # A password or login change whose current password was wrong (a token holder guessing).
     WRONG_OLD_PASSWORD = "wrong_old_password"  # noqa: S105 (an outcome, not a password)
+    DISABLED = "disabled"
 
 
 class LoginAttempt(Model):

@@ -13,6 +13,8 @@ class User(Model):
     password_hash = fields.CharField(max_length=128)
     # Grows with every password change, logout everywhere and reset: see auth/services/credentials.py.
     credentials_version = fields.IntField(default=0)
+    # Set by an administrator: logins are refused and no session can be opened.
+    disabled_at = fields.DatetimeField(null=True)
     created_at = fields.DatetimeField(auto_now_add=True)
     updated_at = fields.DatetimeField(auto_now=True)
 

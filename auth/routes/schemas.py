@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, StringConstraints, WithJsonSchema
 
-from auth.models import LoginAttempt, LoginOutcome, Role
+from auth.models import LoginAttempt, LoginOutcome, Role, Session
 from auth.services.accounts import LOGIN_PATTERN, Account
 from auth.services.health import Health
 from auth.services.tokens import TokenPair
@@ -145,6 +145,28 @@ class LoginAttemptOut(BaseModel):
             outcome=str(attempt.outcome),
             ip=attempt.ip,
             user_agent=attempt.user_agent,
+        )
+
+
+class SessionOut(BaseModel):
+    id: uuid.UUID
+    created_at: Timestamp
+    last_used_at: Timestamp = Field(description="the login, or the latest refresh")
+    expires_at: Timestamp
+    ip: str | None
+    user_agent: str | None
+    current: bool = Field(description="the session of the token that asked")
+
+    @classmethod
+    def of(cls, session: Session, current: uuid.UUID) -> SessionOut:
+        return cls(
+            id=session.id,
+            created_at=session.created_at,
+            last_used_at=session.refreshed_at or session.created_at,
+            expires_at=session.expires_at,
+            ip=session.ip,
+            user_agent=session.user_agent,
+            current=session.id == current,
         )
 
 

@@ -14,6 +14,8 @@ ADMIN_ROLE = "admin"
 # The built-in admin role stores this wildcard; it grants every permission.
 EVERY_PERMISSION = "*"
 MANAGE_ROLES = "roles:manage"
+# Other accounts' sessions, disabling and enabling them.
+MANAGE_USERS = "users:manage"
 
 
 class RoleService:

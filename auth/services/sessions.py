@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 from tortoise import connections
 
-from auth.errors import HashingBusy, InvalidCredentials, InvalidToken, TooManyAttempts
+from auth.errors import HashingBusy, InvalidCredentials, InvalidToken, NotFound, TooManyAttempts
 from auth.models import LoginOutcome, Session, User
 from auth.services.accounts import LOGIN_PATTERN
 from auth.services.client_address import Client
@@ -69,12 +69,12 @@ class SessionService:
             outcome = LoginOutcome.WRONG_PASSWORD if user else LoginOutcome.UNKNOWN_LOGIN
             await self._history.record(login, outcome, user_id, client.ip, client.user_agent)
             raise InvalidCredentials()
-        opened = await self._open_session(user, client)
+        opened = await self._open_session(user, client) if user.disabled_at is None else None
         if opened is None:
-            # The password was changed (or every session ended) while this login was checked.
-            await self._history.record(
-                login, LoginOutcome.WRONG_PASSWORD, user.id, client.ip, client.user_agent
-            )
+            # Disabled, or the password was changed (or every session ended) while it was checked;
+            # the answer is the same 401, so it tells nothing about the password.
+            outcome = LoginOutcome.DISABLED if user.disabled_at else LoginOutcome.WRONG_PASSWORD
+            await self._history.record(login, outcome, user.id, client.ip, client.user_agent)
             raise InvalidCredentials()
         await self._throttle.succeeded(login, client.ip)
         await self._history.record(login, LoginOutcome.SUCCESS, user.id, client.ip, client.user_agent)
@@ -101,7 +101,8 @@ class SessionService:
             'INSERT INTO "sessions" ("id", "user_id", "refresh_jti", "created_at", "expires_at", '
             '"absolute_expires_at", "credentials_version", "ip", "user_agent") '
             'SELECT $1, "id", $2, $3, $4, $5, "credentials_version", $6, $7 FROM "users" '
-            'WHERE "id" = $8 AND "credentials_version" = $9 FOR SHARE RETURNING "id"',
+            'WHERE "id" = $8 AND "credentials_version" = $9 AND "disabled_at" IS NULL '
+            'FOR SHARE RETURNING "id"',
             [
                 session_id,
                 refresh_jti,
@@ -161,3 +162,28 @@ class SessionService:
             await self._credentials.bump(claims.user_id)
         else:
             await self._revocations.revoke([claims.session_id])
+
+    async def open_sessions(self, user_id: uuid.UUID) -> list[Session]:
+        """Sessions not ended and not expired, newest first."""
+        now = datetime.now(UTC)
+        return await Session.filter(user_id=user_id, revoked_at=None, expires_at__gt=now).order_by(
+            "-created_at", "-id"
+        )
+
+    async def end_session(self, user_id: uuid.UUID, session_id: uuid.UUID) -> None:
+        """404 for a session that is not the user's or has ended: nobody learns others' ids."""
+        if not await Session.exists(id=session_id, user_id=user_id, revoked_at=None):
+            raise NotFound(f"session {session_id} not found")
+        await self._revocations.revoke([session_id])
+
+    async def sign_out_others(self, user_id: uuid.UUID, current: uuid.UUID) -> None:
+        """Like a password change without one: sessions a login is opening right now end too."""
+        await self._credentials.bump(user_id, keep=current)
+
+    async def set_disabled(self, user_id: uuid.UUID, disabled: bool) -> None:
+        """Disabling ends every session at once (a raised credentials version) and refuses logins."""
+        updated = await User.filter(id=user_id).update(disabled_at=datetime.now(UTC) if disabled else None)
+        if not updated:
+            raise NotFound(f"user {user_id} not found")
+        if disabled:
+            await self._credentials.bump(user_id)
