@@ -3,7 +3,7 @@ SHELL := /bin/bash
 STACK := ./deploy/native/stack.sh
 PYTEST_ARGS ?=
 
-.PHONY: help up down restart status test lint backup reset es-snapshot bench bench-etl bench-auth bench-api bench-load
+.PHONY: help up down restart status test lint backup reset es-snapshot bench bench-etl bench-freshness bench-auth bench-api bench-load
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -36,11 +36,14 @@ backup: up ## regenerate restore/catalogue.dump from the seeded generator
 es-snapshot: up ## regenerate restore/elasticsearch/ (the catalogue dump loaded by the ETL, then snapshotted)
 	@$(STACK) run dev bash restore/make-elasticsearch-snapshot.sh
 
-bench: up ## all three benchmarks, then one table (figure, baseline, ratio, target), also put into README.md
+bench: up ## all four benchmarks, then one table (figure, baseline, ratio, target), also put into README.md
 	@$(STACK) bench python -m bench.report --readme $(BENCH_ARGS)
 
 bench-etl: up ## ETL benchmark: full-load rate vs a helpers.bulk baseline, incremental reads, peak memory
 	@$(STACK) bench python -m bench.etl $(BENCH_ARGS)
+
+bench-freshness: up ## freshness benchmark: commit-to-API seconds over 20 spaced changes (p50, p95, max) through Airflow
+	@$(STACK) run dev python -m bench.freshness $(BENCH_ARGS)
 
 bench-auth: up ## auth benchmark: logins/s vs the bcrypt-bound limit, /users/me p99 under login load, verifications/s
 	@$(STACK) bench python -m bench.auth $(BENCH_ARGS)

@@ -1,10 +1,11 @@
 """One benchmark report (a script that prints numbers, not a test): `make bench`.
 
-Runs the ETL, content API and auth benchmarks in turn (`bench.etl`, `bench.api`,
-`bench.auth`; their own output streams through), each with `--json`, and prints one table:
-every figure next to the baseline measured in the same run, their ratio, the target and whether
-it was met, under a line describing the machine. `--readme` also puts the table into README.md
-(between the `bench-report` markers); the latest run is kept in `.state/bench/`.
+Runs the ETL, content API, auth and freshness benchmarks in turn (`bench.etl`, `bench.api`,
+`bench.auth`, `bench.freshness`; their own output streams through), each with `--json`, and
+prints one table: every figure next to the baseline measured in the same run, their ratio, the
+target and whether it was met, under a line describing the machine. `--readme` also puts the
+table into README.md (between the `bench-report` markers); the latest run is kept in
+`.state/bench/`.
 
     python -m bench.report                         # the full run (about half an hour)
     python -m bench.report --quick                 # small sizes: checks the pipeline, not the targets
@@ -31,12 +32,14 @@ ROOT = Path(__file__).resolve().parents[1]
 README = ROOT / "README.md"
 START_MARK = "<!-- bench-report:start -->"
 END_MARK = "<!-- bench-report:end -->"
-BENCHES = ("etl", "api", "auth")
+# Freshness last: it needs Airflow, which it starts for itself under `stack.sh bench` and stops after.
+BENCHES = ("etl", "api", "auth", "freshness")
 # Small sizes that run every script end to end in a few minutes: for checking the report itself.
 QUICK_ARGS = {
     "etl": "--films 2000 --memory-films 20000 --rounds 1",
     "api": "--seconds 2 --rounds 1",
     "auth": "--seconds 3 --rounds 1",
+    "freshness": "--changes 5 --baseline-changes 2 --spacing 2",
 }
 HEADER = ("bench", "figure", "value", "baseline (same run)", "ratio", "target", "result")
 
@@ -189,7 +192,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--only", default=",".join(BENCHES), help="comma-separated: etl,api,auth")
+    parser.add_argument("--only", default=",".join(BENCHES), help="comma-separated: etl,api,auth,freshness")
     parser.add_argument("--quick", action="store_true", help="small sizes (a check of the report)")
     for bench in BENCHES:
         parser.add_argument(

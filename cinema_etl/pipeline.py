@@ -13,6 +13,7 @@ import queue
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 from uuid import UUID
@@ -186,6 +187,26 @@ class RunReport:
         }
 
 
+@contextmanager
+def index_lock(conn: psycopg.Connection, index_name: str) -> Iterator[None]:
+    """One writer per index at a time (a session advisory lock in the catalogue database).
+
+    A run builds documents from its snapshot and then records that it read the journal up to
+    there; another writer (a second run, a reconciliation) writing an older version of a
+    document in between would leave it stale for good. The lock dies with the session, so a
+    killed run never leaves it held.
+    """
+    key = f"cinema_etl.index:{index_name}"
+    conn.execute("SELECT pg_advisory_lock(hashtext(%s))", (key,))
+    try:
+        yield
+    finally:
+        try:
+            conn.execute("SELECT pg_advisory_unlock(hashtext(%s))", (key,))
+        except psycopg.Error as error:  # a broken session has released it already
+            log.warning("%s: could not release the writer lock: %s", index_name, error)
+
+
 def prefetched(items: Iterator[T], depth: int = 2) -> Iterator[T]:
     """Yield from `items`, produced in a background thread up to `depth` ahead.
 
@@ -260,16 +281,17 @@ class IndexRun:
     def run(self) -> RunReport:
         """Bring the index to Postgres's current state; see the module docstring."""
         started = time.monotonic()
-        self.start()
-        try:
-            self.scan_own_table()
-            self.sync_journal()
-            self.sweep()
-        except BaseException:
-            self.keep_changes_of_failed_run()
-            raise
-        self.bump_generation()
-        self.finish()
+        with index_lock(self.conn, self.index_name):
+            self.start()
+            try:
+                self.scan_own_table()
+                self.sync_journal()
+                self.sweep()
+            except BaseException:
+                self.keep_changes_of_failed_run()
+                raise
+            self.bump_generation()
+            self.finish()
         self.report.seconds = time.monotonic() - started
         log.info("%s", self.report.summary())
         return self.report

@@ -19,12 +19,13 @@ import psycopg
 import redis
 from airflow.providers.elasticsearch.hooks.elasticsearch import ElasticsearchSQLHook
 from airflow.providers.postgres.hooks.postgres import PostgresHook
-from airflow.sdk import DAG, Variable, task
+from airflow.sdk import DAG, Asset, AssetOrTimeSchedule, AssetWatcher, CronTriggerTimetable, Variable, task
 from airflow.sdk.exceptions import AirflowSkipException
 from elasticsearch import Elasticsearch
 
 import es_mappings
-from cinema_etl import extract, journal, pipeline, restore
+from cinema_etl import extract, journal, pipeline, reconcile, restore
+from cinema_etl.journal_watch import JournalNotifyTrigger
 
 log = logging.getLogger(__name__)
 
@@ -34,7 +35,17 @@ START = datetime(2024, 1, 1, tzinfo=UTC)
 
 ETL_SCHEDULE = os.environ.get("CINEMA_ETL_SCHEDULE", "* * * * *")
 RESTORE_SCHEDULE = os.environ.get("CINEMA_RESTORE_SCHEDULE", "*/10 * * * *")
+RECONCILE_SCHEDULE = os.environ.get("CINEMA_RECONCILE_SCHEDULE", "30 3 * * *")
 RETRIES = int(os.environ.get("CINEMA_ETL_RETRIES", "3"))
+# "0" schedules the ETL DAGs on the cron alone (no triggerer needed).
+ETL_ON_CHANGES = os.environ.get("CINEMA_ETL_ON_CHANGES", "1") != "0"
+
+# Updated by the triggerer whenever the journal NOTIFYs (see cinema_etl.journal_watch): the ETL
+# DAGs run on it within about a second of a commit, and on their cron schedule as a safety net.
+CATALOGUE_CHANGES = Asset(
+    name="cinema_catalogue_changes",
+    watchers=[AssetWatcher(name="catalogue_journal_notify", trigger=JournalNotifyTrigger(CATALOGUE_CONN))],
+)
 
 DEFAULT_ARGS: dict[str, Any] = {
     "owner": "data-engineering",
@@ -93,7 +104,9 @@ growing from run to run means the ETL falls behind; a backlog 0 with changes exp
 nothing is being written to Postgres.
 
 Settings: Variables `cinema_index_prefix`, `cinema_etl_batch_size` (1000), `cinema_redis_url`;
-connections `{catalogue}` and `{es}`; `CINEMA_ETL_SCHEDULE` (every minute). Skipped while the
+connections `{catalogue}` and `{es}`. Runs when the asset `cinema_catalogue_changes` is updated
+(the triggerer's watcher of the journal's NOTIFY, about a second after a commit) and on
+`CINEMA_ETL_SCHEDULE` (every minute) as a safety net; one active run at a time. Skipped while the
 catalogue is not restored, or while no index exists yet (`restore_elasticsearch` goes first).
 How a run works: README.md, "Airflow: restores and the ETL".
 """
@@ -111,7 +124,7 @@ _EXTRA = {
 }
 
 
-def _cinema_dag(dag_id: str, schedule: str, doc_md: str, kind: str, **options: Any) -> DAG:
+def _cinema_dag(dag_id: str, schedule: Any, doc_md: str, kind: str, **options: Any) -> DAG:
     """What every DAG of ours shares: one active run, no catch-up, our retries, docs and tags."""
     return DAG(
         dag_id=dag_id,
@@ -138,7 +151,12 @@ def etl_dag(dag_id: str, index: str) -> DAG:
         catalogue=CATALOGUE_CONN,
         es=ELASTICSEARCH_CONN,
     )
-    with _cinema_dag(dag_id, ETL_SCHEDULE, doc, "etl", dagrun_timeout=timedelta(hours=2)) as dag:
+    schedule: Any = ETL_SCHEDULE
+    if ETL_ON_CHANGES:
+        schedule = AssetOrTimeSchedule(
+            timetable=CronTriggerTimetable(ETL_SCHEDULE, timezone="UTC"), assets=[CATALOGUE_CHANGES]
+        )
+    with _cinema_dag(dag_id, schedule, doc, "etl", dagrun_timeout=timedelta(hours=2)) as dag:
         # Airflow lives in its own venv, not in the dev one mypy runs in: `task` is Any there.
         @task(task_id=f"sync_{index}")  # type: ignore[untyped-decorator]
         def sync() -> dict[str, Any]:
@@ -223,3 +241,44 @@ def restore_elasticsearch_dag() -> DAG:
             elasticsearch_client(), restore.Backups.from_environment(), index_prefix()
         ),
     )
+
+
+RECONCILE_DOC = """
+### reconcile_indices: every index compared with Postgres, and repaired where it differs
+
+Daily (`CINEMA_RECONCILE_SCHEDULE`, default 03:30 UTC) and on demand (the trigger button), one
+task per index. Each cuts the id space into ranges of about 1,000 rows, compares per range the
+count and a checksum of the documents Postgres gives (built as the ETL builds them) with the
+index's, and only where a range differs compares document by document and repairs: rebuilds what
+is missing or different, deletes what has no row. It holds the index's writer lock only while
+repairing, so ETL runs wait at most for the repair.
+
+**Reading a run** (each task's XCom `return_value` and last log line): `ranges_checked`,
+`documents_checked`, `ranges_differing`; `missing`, `extra`, `different` documents found;
+`documents_repaired` (`written` + `deleted`); `seconds`. Anything but 0 differing means something
+wrote to the index or the catalogue behind the ETL's back (or with triggers disabled): worth
+finding out what. Skipped while the catalogue is not restored or the index does not exist.
+"""
+
+
+def reconcile_dag() -> DAG:
+    """Daily and on-demand reconciliation of the three indices, one task each."""
+    with _cinema_dag(
+        "reconcile_indices", RECONCILE_SCHEDULE, RECONCILE_DOC, "reconcile", dagrun_timeout=timedelta(hours=6)
+    ) as dag:
+        for index in es_mappings.INDICES:
+
+            @task(task_id=f"reconcile_{index}")  # type: ignore[untyped-decorator]  # Any without Airflow
+            def reconcile_task(index: str = index) -> dict[str, Any]:
+                prefix = index_prefix()
+                es = elasticsearch_client()
+                with catalogue_connection() as conn:
+                    if not journal.catalogue_exists(conn):
+                        raise AirflowSkipException("the catalogue is not restored yet (restore_postgres)")
+                    if not es.indices.exists(index=es_mappings.index_name(index, prefix)):
+                        raise AirflowSkipException("the index does not exist yet")
+                    run = reconcile.Reconciliation(conn, es, cache_client(), index, prefix)
+                    return run.run().as_dict()
+
+            reconcile_task()
+    return dag

@@ -1,6 +1,6 @@
 """The DAGs under Airflow itself (its own venv, run as subprocesses): the folder imports cleanly,
 `airflow dags test` restores and loads a scratch catalogue, and an api-server started here lists
-the five DAGs and runs one triggered through the REST API to success."""
+the six DAGs and runs one triggered through the REST API to success."""
 
 from __future__ import annotations
 
@@ -21,7 +21,14 @@ from psycopg import sql
 
 ROOT = Path(__file__).resolve().parents[2]
 AIRFLOW_BIN = ROOT / ".state" / "venvs" / "airflow" / "bin"
-DAG_IDS = {"restore_postgres", "restore_elasticsearch", "films_etl", "genres_etl", "persons_etl"}
+DAG_IDS = {
+    "restore_postgres",
+    "restore_elasticsearch",
+    "films_etl",
+    "genres_etl",
+    "persons_etl",
+    "reconcile_indices",
+}
 API_PORT = 8089
 
 pytestmark = pytest.mark.slow
@@ -164,6 +171,14 @@ def test_dags_restore_and_load_a_scratch_catalogue(sqlite_airflow, es, index_pre
     )
     assert edited["hits"]["total"]["value"] == 1
 
+    # A document deleted behind the ETL's back: reconcile_indices puts it back.
+    victim = es.search(index=f"{index_prefix}movies", size=1, sort=[{"id": "asc"}])["hits"]["hits"][0]["_id"]
+    es.delete(index=f"{index_prefix}movies", id=victim, refresh=True)
+    reconciled = airflow(env, "dags", "test", "reconcile_indices")
+    assert reconciled.returncode == 0, reconciled.stdout[-3000:] + reconciled.stderr[-3000:]
+    assert "1 missing" in reconciled.stdout + reconciled.stderr
+    assert es.exists(index=f"{index_prefix}movies", id=victim)
+
 
 @pytest.fixture
 def api_server(tmp_path, stack, scratch_database, index_prefix) -> Iterator[tuple[str, str]]:
@@ -242,7 +257,7 @@ def test_api_server_lists_the_dags_and_runs_a_triggered_one(api_server, es, inde
             )
             return ids if DAG_IDS <= ids else None
 
-        assert _wait("the five DAGs to be parsed", listed, 180) >= DAG_IDS
+        assert _wait("the six DAGs to be parsed", listed, 180) >= DAG_IDS
 
         def run_to_the_end(dag_id: str) -> str:
             unpaused = client.patch(f"/api/v2/dags/{dag_id}", json={"is_paused": False})

@@ -49,7 +49,14 @@ AUTH_REDIS_DB = 7
 START_TIMEOUT = 60
 # The apache/airflow image's AIRFLOW_HOME; its DAG folder is dags/ below it.
 AIRFLOW_IMAGE_HOME = "/opt/airflow"
-DAG_IDS = {"films_etl", "genres_etl", "persons_etl", "restore_elasticsearch", "restore_postgres"}
+DAG_IDS = {
+    "films_etl",
+    "genres_etl",
+    "persons_etl",
+    "reconcile_indices",
+    "restore_elasticsearch",
+    "restore_postgres",
+}
 
 
 class RehearsalFailed(Exception):
