@@ -18,20 +18,24 @@ from api.context import ApiApp, ApiContext
 from api.repositories import films as film_repositories
 from api.repositories import genres as genre_repositories
 from api.repositories import persons as person_repositories
+from api.repositories import suggestions as suggestion_repositories
 from api.repositories.cache import CachedRepository, ResponseCache
 from api.repositories.elastic import ElasticIndex
 from api.repositories.films import ElasticFilmRepository, FilmRepository
 from api.repositories.genres import ElasticGenreRepository, GenreRepository
 from api.repositories.persons import ElasticPersonRepository, PersonRepository
 from api.repositories.redis_link import RedisLink
+from api.repositories.suggestions import ElasticSuggestionRepository, SuggestionRepository
 from api.routes.films import films
 from api.routes.genres import genres
 from api.routes.health import health
 from api.routes.persons import persons
+from api.routes.suggestions import suggestions
 from api.services.films import FilmService
 from api.services.genres import GenreService
 from api.services.health import HealthService
 from api.services.persons import PersonService
+from api.services.suggestions import SuggestionService
 from api.settings import Settings
 from es_mappings import GENRES, MOVIES, PERSONS
 from http_errors import ErrorBody, install_error_handlers
@@ -78,7 +82,7 @@ def create_app(settings: Settings | None = None) -> ApiApp:
     app.ext.openapi.describe(
         "Cinema content API", version="1.0.0", description="Films, genres and people from the catalogue."
     )
-    for blueprint in (films, genres, persons, health):
+    for blueprint in (films, genres, persons, suggestions, health):
         app.blueprint(blueprint)
     document_size_limits(app, ErrorBody)
     app.add_route(_openapi_schema, "/api/openapi.json", name="openapi_schema")
@@ -119,6 +123,15 @@ async def _open_clients(app: ApiApp) -> None:
     ctx.persons = PersonService(
         CachedRepository(
             person_repository, cache, PERSONS, person_repositories.CACHE_OPERATIONS
+        ).as_repository()
+    )
+    suggestion_repository: SuggestionRepository = ElasticSuggestionRepository(es, prefix)
+    ctx.suggestions = SuggestionService(
+        CachedRepository(
+            suggestion_repository,
+            cache,
+            suggestion_repositories.INDICES,
+            suggestion_repositories.CACHE_OPERATIONS,
         ).as_repository()
     )
     ctx.health = HealthService(es, redis, timeout=max(settings.redis_timeout, 1.0))

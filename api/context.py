@@ -13,6 +13,7 @@ from api.services.films import FilmService
 from api.services.genres import GenreService
 from api.services.health import HealthService
 from api.services.persons import PersonService
+from api.services.suggestions import SuggestionService
 from api.settings import Settings
 
 
@@ -25,6 +26,7 @@ class ApiContext:
     films: FilmService
     genres: GenreService
     persons: PersonService
+    suggestions: SuggestionService
     health: HealthService
 
     def __init__(self, settings: Settings) -> None:

@@ -35,7 +35,7 @@ import redis
 from elasticsearch import Elasticsearch, helpers
 
 import es_mappings
-from api.models.query import SearchQuery
+from api.models.query import FilmSearchQuery
 from api.repositories.elastic import SEARCH_FILTER
 from api.repositories.films import search_request
 from bench.figures import Figure, save
@@ -249,7 +249,7 @@ def main() -> None:
 
         # The very request the API sends: same body, same response filtering.
         direct_search = f"{args.es_url}/{index}/_search?filter_path={','.join(SEARCH_FILTER)}"
-        body = search_request(SearchQuery(query=SEARCH_TEXT, page_size=50))
+        body = search_request(FilmSearchQuery(query=SEARCH_TEXT, page_size=50))
         body["from"] = body.pop("from_")
         body["_source"] = body.pop("source")
         script = log_dir / "es-search.lua"

@@ -8,16 +8,28 @@ share one cache entry.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Literal, TypeVar
+from typing import Literal, Self, TypeVar
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_serializer,
+    field_validator,
+    model_validator,
+)
 
 from api.errors import InvalidParameter
+from api.models.film import FilmType
+from api.models.person import Role
 
 # Old client spellings -> canonical parameter names.
 ALIASES = {"page[number]": "page_number", "page[size]": "page_size", "filter[genre]": "genre"}
 MAX_QUERY_LENGTH = 256
+MAX_GENRES = 20
 
 FilmSort = Literal["-imdb_rating", "imdb_rating", "title", "-title"]
 
@@ -45,9 +57,66 @@ class PageQuery(BaseModel):
         return (self.page_number - 1) * self.page_size
 
 
-class FilmListQuery(PageQuery):
+class FilmFilters(PageQuery):
+    """The filters of the film list and the film search; every one of them optional, all combined.
+
+    `genre` holds the ids sorted and without repeats, so that equal filters share a cache entry.
+    """
+
+    genre: tuple[UUID, ...] = Field(
+        default=(), description=f"genre ids, comma-separated (at most {MAX_GENRES})"
+    )
+    genre_match: Literal["any", "all"] = Field(
+        default="any", description="`any`: films in one of the genres; `all`: in every one"
+    )
+    person: UUID | None = Field(default=None, description="films with this person (in `role`, when given)")
+    role: Role | None = Field(default=None, description="the person's role; needs `person`")
+    year_from: int | None = Field(default=None, ge=1800, le=2200, description="created in this year or later")
+    year_to: int | None = Field(default=None, ge=1800, le=2200, description="created in this year or earlier")
+    rating_from: float | None = Field(default=None, ge=0, le=10, description="rated at least this")
+    rating_to: float | None = Field(default=None, ge=0, le=10, description="rated at most this")
+    type: FilmType | None = Field(default=None, description="`movie` or `tv_show`")
+
+    @field_validator("genre", mode="before")
+    @classmethod
+    def _genre_list(cls, value: object) -> object:
+        if isinstance(value, str):
+            parts = [part.strip() for part in value.split(",")]
+            if not all(parts):
+                raise ValueError("must be genre ids separated by commas, without empty items")
+            if len(parts) > MAX_GENRES:
+                raise ValueError(f"at most {MAX_GENRES} genres, got {len(parts)}")
+            try:
+                return tuple(sorted(set(UUID(part) for part in parts)))
+            except ValueError:
+                raise ValueError(f"{value!r} is not a comma-separated list of UUIDs") from None
+        return value
+
+    @field_serializer("genre", when_used="json")
+    def _genre_text(self, genre: tuple[UUID, ...]) -> str | None:
+        return ",".join(str(genre_id) for genre_id in genre) or None
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Self:
+        if self.role is not None and self.person is None:
+            raise FieldError("role", "a role needs a person (`person=<uuid>`)")
+        if self.year_from is not None and self.year_to is not None and self.year_from > self.year_to:
+            raise FieldError("year_to", f"must not be before year_from ({self.year_from})")
+        if self.rating_from is not None and self.rating_to is not None and self.rating_from > self.rating_to:
+            raise FieldError("rating_to", f"must not be below rating_from ({self.rating_from})")
+        return self
+
+
+class FieldError(ValueError):
+    """A check across fields that blames one of them (pydantic would blame the whole model)."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+class FilmListQuery(FilmFilters):
     sort: FilmSort = "-imdb_rating"
-    genre: UUID | None = None
 
 
 class SearchQuery(PageQuery):
@@ -66,7 +135,35 @@ class SearchQuery(PageQuery):
         return value
 
 
-Query = TypeVar("Query", bound=PageQuery)
+class FilmSearchQuery(FilmFilters, SearchQuery):
+    """A film search: the text query and the film filters."""
+
+
+MAX_PREFIX_LENGTH = 100
+
+
+class SuggestQuery(BaseModel):
+    """What someone has typed so far, and how many suggestions to offer."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    query: str = Field(description=f"the text typed so far (1 to {MAX_PREFIX_LENGTH} characters)")
+    size: int = Field(default=10, ge=1, le=20, description="suggestions wanted (1..20)")
+
+    @field_validator("query", mode="before")
+    @classmethod
+    def _typed(cls, value: object) -> object:
+        if isinstance(value, str):
+            if len(value) > MAX_PREFIX_LENGTH:
+                raise ValueError(f"must be at most {MAX_PREFIX_LENGTH} characters")
+            # Inner blanks are kept single: the completion field keeps word separators.
+            value = " ".join(value.split())
+            if not value:
+                raise ValueError("must not be empty or only whitespace")
+        return value
+
+
+Query = TypeVar("Query", bound=BaseModel)
 
 
 def parse_query(model: type[Query], args: Mapping[str, Sequence[str]], result_window: int) -> Query:
@@ -83,6 +180,9 @@ def parse_query(model: type[Query], args: Mapping[str, Sequence[str]], result_wi
         return model.model_validate(data, context={"result_window": result_window})
     except ValidationError as error:
         first = error.errors(include_url=False)[0]
+        cause = (first.get("ctx") or {}).get("error")
+        if isinstance(cause, FieldError):
+            raise InvalidParameter(cause.field, str(cause)) from None
         parameter = str(first["loc"][0]) if first["loc"] else "query"
         raise InvalidParameter(parameter, first["msg"]) from None
 

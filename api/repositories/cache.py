@@ -26,9 +26,12 @@ log = logging.getLogger(__name__)
 Value = TypeVar("Value")
 Repository = TypeVar("Repository")
 
-# One round trip per hit: read the generation, then the entry of that generation.
+# One round trip per hit: read the generation (of each index an answer reads, joined by dots),
+# then the entry of that generation.
 _LOOKUP_SCRIPT = """
-local generation = redis.call('GET', KEYS[1]) or '0'
+local generations = {}
+for i, key in ipairs(KEYS) do generations[i] = redis.call('GET', key) or '0' end
+local generation = table.concat(generations, '.')
 return {generation, redis.call('GET', ARGV[1] .. generation .. ARGV[2])}
 """
 _LOOKUP_SHA = hashlib.sha1(_LOOKUP_SCRIPT.encode()).hexdigest()  # noqa: S324 (Redis names scripts so)
@@ -63,18 +66,21 @@ class ResponseCache:
 
     async def fetch(
         self,
-        index: str,
+        index: str | tuple[str, ...],
         operation: str,
         params: Mapping[str, object],
         adapter: TypeAdapter[Value],
         load: Callable[[], Awaitable[Value]],
     ) -> Value:
-        head = f"api:{index_name(index, self._prefix)}:"
+        """`index` is the index the answer comes from, or every index it reads (suggestions)."""
+        indices = (index,) if isinstance(index, str) else index
+        head = f"api:{'+'.join(index_name(name, self._prefix) for name in indices)}:"
         suffix = request_suffix(operation, params)
         if self._ttl == 0:
             return await self._once(head + suffix, load)
         try:
-            reply = await self._lookup(generation_key(index, self._prefix), head, suffix)
+            keys = [generation_key(name, self._prefix) for name in indices]
+            reply = await self._lookup(keys, head, suffix)
         except RedisError as error:
             self._note_failure(error)
             return await self._once(head + suffix, load)
@@ -97,16 +103,24 @@ class ResponseCache:
         self._decoded[key] = (cached, value)
         return value
 
-    async def _lookup(self, generation_key: str, head: str, suffix: str) -> tuple[bytes, bytes | None]:
+    async def _lookup(self, generation_keys: list[str], head: str, suffix: str) -> tuple[bytes, bytes | None]:
         """The index generation and the entry cached for it (None on a miss), in one round trip."""
+        script: tuple[str | int, ...] = (
+            "EVALSHA",
+            _LOOKUP_SHA,
+            len(generation_keys),
+            *generation_keys,
+            head,
+            suffix,
+        )
         try:
-            reply = await self._redis.call("EVALSHA", _LOOKUP_SHA, 1, generation_key, head, suffix)
+            reply = await self._redis.call(*script)
         except ResponseError as error:
             if not str(error).startswith("NOSCRIPT"):
                 raise
             # Redis forgot the script (restart, SCRIPT FLUSH): load it once more.
             await self._redis.call("SCRIPT", "LOAD", _LOOKUP_SCRIPT)
-            reply = await self._redis.call("EVALSHA", _LOOKUP_SHA, 1, generation_key, head, suffix)
+            reply = await self._redis.call(*script)
         if not isinstance(reply, list) or not reply:
             raise ResponseError(f"unexpected reply to the cache lookup: {reply!r}")
         # A Lua table ends at its first nil, so a miss comes back as [generation].
@@ -153,7 +167,11 @@ class CachedRepository(Generic[Repository]):
     """
 
     def __init__(
-        self, inner: Repository, cache: ResponseCache, index: str, operations: Mapping[str, str]
+        self,
+        inner: Repository,
+        cache: ResponseCache,
+        index: str | tuple[str, ...],
+        operations: Mapping[str, str],
     ) -> None:
         for method, operation in operations.items():
             setattr(self, method, _cached_method(inner, method, cache, index, operation))
@@ -168,7 +186,7 @@ def cache_params(args: tuple[object, ...]) -> dict[str, object]:
     params: dict[str, object] = {}
     for arg in args:
         if isinstance(arg, BaseModel):
-            params.update(arg.model_dump())
+            params.update(arg.model_dump(mode="json"))
         elif "id" in params:
             raise TypeError(f"a cached call takes one id at most, got {args!r}")
         else:
@@ -177,7 +195,7 @@ def cache_params(args: tuple[object, ...]) -> dict[str, object]:
 
 
 def _cached_method(
-    inner: object, method: str, cache: ResponseCache, index: str, operation: str
+    inner: object, method: str, cache: ResponseCache, index: str | tuple[str, ...], operation: str
 ) -> Callable[..., Awaitable[object]]:
     load = getattr(inner, method)
     answer = typing.get_type_hints(getattr(type(inner), method)).get("return")

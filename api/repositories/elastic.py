@@ -54,8 +54,13 @@ class ElasticIndex:
         return DependencyUnavailable("elasticsearch", f"index {self.index_name} is not available")
 
     def _unavailable(self, error: Exception) -> DependencyUnavailable:
-        log.warning("Elasticsearch failed on %s: %s", self.index_name, error)
-        return DependencyUnavailable("elasticsearch", "the search backend is unavailable")
+        return unavailable(self.index_name, error)
+
+
+def unavailable(target: str, error: Exception) -> DependencyUnavailable:
+    """An Elasticsearch failure on `target` (an index, or what a request was for), logged, as a 503."""
+    log.warning("Elasticsearch failed on %s: %s", target, error)
+    return DependencyUnavailable("elasticsearch", "the search backend is unavailable")
 
 
 def total_hits(response: dict[str, Any]) -> int:

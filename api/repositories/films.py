@@ -7,19 +7,11 @@ from uuid import UUID
 
 from api.models.film import Film, FilmShort, GenreRef, PersonRef
 from api.models.page import Page
-from api.models.query import FilmListQuery, SearchQuery
+from api.models.query import FilmFilters, FilmListQuery, FilmSearchQuery
 from api.repositories.elastic import ElasticIndex, sources, total_hits
+from api.repositories.relevance import FILM_ORDER, film_query
 
 SHORT_FIELDS = ["id", "title", "imdb_rating"]
-# Relevance: a title hit outweighs people and genres, which outweigh the description.
-SEARCH_FIELDS = [
-    "title^5",
-    "actors_names^2",
-    "directors_names^2",
-    "writers_names^2",
-    "genres^2",
-    "description",
-]
 # Every order ends on the unique id so that pages never overlap.
 SORTS: dict[str, list[dict[str, Any]]] = {
     "imdb_rating": [{"imdb_rating": {"order": "asc", "missing": "_last"}}, {"id": "asc"}],
@@ -27,7 +19,6 @@ SORTS: dict[str, list[dict[str, Any]]] = {
     "title": [{"title.raw": "asc"}, {"id": "asc"}],
     "-title": [{"title.raw": "desc"}, {"id": "asc"}],
 }
-RELEVANCE = [{"_score": "desc"}, {"id": "asc"}]
 
 
 # The response cache's operation for each method of the interface (see CachedRepository).
@@ -39,7 +30,7 @@ class FilmRepository(Protocol):
 
     async def list(self, query: FilmListQuery) -> Page[FilmShort]: ...
 
-    async def search(self, query: SearchQuery) -> Page[FilmShort]: ...
+    async def search(self, query: FilmSearchQuery) -> Page[FilmShort]: ...
 
 
 def _people(doc: dict[str, Any], field: str) -> list[PersonRef]:
@@ -69,20 +60,59 @@ def short_page(response: dict[str, Any]) -> Page[FilmShort]:
     return Page[FilmShort](items=items, total=total_hits(response))
 
 
-def search_request(query: SearchQuery) -> dict[str, Any]:
-    """The Elasticsearch search for a text query (the benchmark sends it directly as well)."""
-    return {
-        "query": {
-            "multi_match": {
-                "query": query.query,
-                "fields": SEARCH_FIELDS,
-                "type": "best_fields",
-                "tie_breaker": 0.3,
-                "fuzziness": "AUTO",
-                "lenient": True,
+PEOPLE_PATHS = {"actor": "actors", "writer": "writers", "director": "directors"}
+
+
+def filter_clauses(query: FilmFilters) -> list[dict[str, Any]]:
+    """The filters as Elasticsearch `filter` clauses (no scoring; cached by Elasticsearch)."""
+    clauses: list[dict[str, Any]] = []
+    if query.genre:
+        ids = [str(genre_id) for genre_id in query.genre]
+        if query.genre_match == "all":
+            clauses.extend({"term": {"genre_ids": genre_id}} for genre_id in ids)
+        else:
+            clauses.append({"terms": {"genre_ids": ids}})
+    if query.person is not None:
+        # Nested, so that the id and the role belong to one entry of the same person.
+        roles = [query.role] if query.role else list(PEOPLE_PATHS)
+        person = [
+            {
+                "nested": {
+                    "path": PEOPLE_PATHS[role],
+                    "query": {"term": {f"{PEOPLE_PATHS[role]}.id": str(query.person)}},
+                }
             }
-        },
-        "sort": RELEVANCE,
+            for role in roles
+        ]
+        clauses.append(
+            person[0] if len(person) == 1 else {"bool": {"should": person, "minimum_should_match": 1}}
+        )
+    if query.year_from is not None or query.year_to is not None:
+        years: dict[str, str] = {}
+        if query.year_from is not None:
+            years["gte"] = f"{query.year_from:04d}-01-01"
+        if query.year_to is not None:
+            years["lte"] = f"{query.year_to:04d}-12-31"
+        clauses.append({"range": {"creation_date": years}})
+    if query.rating_from is not None or query.rating_to is not None:
+        ratings: dict[str, float] = {}
+        if query.rating_from is not None:
+            ratings["gte"] = query.rating_from
+        if query.rating_to is not None:
+            ratings["lte"] = query.rating_to
+        clauses.append({"range": {"imdb_rating": ratings}})
+    if query.type is not None:
+        clauses.append({"term": {"type": query.type}})
+    return clauses
+
+
+def search_request(query: FilmSearchQuery) -> dict[str, Any]:
+    """The Elasticsearch search for a text query (the benchmark sends it directly as well)."""
+    filters = filter_clauses(query)
+    text = film_query(query.query)
+    return {
+        "query": {"bool": {"must": [text], "filter": filters}} if filters else text,
+        "sort": FILM_ORDER,
         "from_": query.offset,
         "size": query.page_size,
         "source": SHORT_FIELDS,
@@ -99,9 +129,8 @@ class ElasticFilmRepository:
         return None if doc is None else film_from_doc(doc)
 
     async def list(self, query: FilmListQuery) -> Page[FilmShort]:
-        filters = [] if query.genre is None else [{"term": {"genre_ids": str(query.genre)}}]
         response = await self._index.search(
-            query={"bool": {"filter": filters}},
+            query={"bool": {"filter": filter_clauses(query)}},
             sort=SORTS[query.sort],
             from_=query.offset,
             size=query.page_size,
@@ -110,5 +139,5 @@ class ElasticFilmRepository:
         )
         return short_page(response)
 
-    async def search(self, query: SearchQuery) -> Page[FilmShort]:
+    async def search(self, query: FilmSearchQuery) -> Page[FilmShort]:
         return short_page(await self._index.search(**search_request(query)))

@@ -14,6 +14,7 @@ from api.models.page import Page
 from api.models.person import Person, PersonFilm
 from api.models.query import PageQuery, SearchQuery
 from api.repositories.elastic import ElasticIndex, sources, total_hits
+from api.repositories.relevance import PERSON_ORDER, person_query
 
 # The response cache's operation for each method of the interface (see CachedRepository).
 CACHE_OPERATIONS = {"get": "person", "films": "person-films", "search": "person-search"}
@@ -57,8 +58,8 @@ class ElasticPersonRepository:
 
     async def search(self, query: SearchQuery) -> Page[Person]:
         response = await self._index.search(
-            query={"match": {"full_name": {"query": query.query, "fuzziness": "AUTO"}}},
-            sort=[{"_score": "desc"}, {"id": "asc"}],
+            query=person_query(query.query),
+            sort=PERSON_ORDER,
             from_=query.offset,
             size=query.page_size,
             track_total_hits=True,

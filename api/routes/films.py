@@ -7,7 +7,7 @@ from sanic_ext import openapi
 
 from api.context import ApiRequest
 from api.models.film import Film, FilmShort
-from api.models.query import FilmListQuery, SearchQuery, parse_id
+from api.models.query import FilmListQuery, FilmSearchQuery, parse_id
 from api.routes.params import path_id, query_params
 from api.routes.responses import model_response, page_response
 from openapi30 import json_content
@@ -27,8 +27,8 @@ async def film_list(request: ApiRequest, query: FilmListQuery) -> HTTPResponse:
 @films.get("/search")
 @openapi.summary("Films matching a text query, most relevant first")
 @openapi.response(200, json_content(list[FilmShort]))
-@query_params(SearchQuery)
-async def film_search(request: ApiRequest, query: SearchQuery) -> HTTPResponse:
+@query_params(FilmSearchQuery)
+async def film_search(request: ApiRequest, query: FilmSearchQuery) -> HTTPResponse:
     page = await request.app.ctx.films.search(query)
     return page_response(request, page, query)
 

@@ -5,10 +5,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, TypeVar
 
+from pydantic import BaseModel
 from sanic_ext import openapi, validate
 
 from api.context import ApiRequest
-from api.models.query import ALIASES, PageQuery, parse_query
+from api.models.query import ALIASES, parse_query
 from http_errors import ErrorAnswers
 from openapi30 import RawSchema, field_schema
 
@@ -22,7 +23,7 @@ errors = ErrorAnswers(
 )
 
 
-def query_params(model: type[PageQuery]) -> Callable[[Handler], Handler]:
+def query_params(model: type[BaseModel]) -> Callable[[Handler], Handler]:
     """Validate the query string into `model` (handler argument `query`) and document it."""
 
     def check(request: ApiRequest, data: object, handler_kwargs: dict[str, Any]) -> None:

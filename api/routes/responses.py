@@ -30,6 +30,12 @@ def _list_adapter(item_type: type[BaseModel]) -> TypeAdapter[list[Any]]:
     return adapter
 
 
+def list_response(items: list[Any]) -> HTTPResponse:
+    """A bare JSON array of models, without paging headers."""
+    body = _list_adapter(type(items[0])).dump_json(items) if items else b"[]"
+    return HTTPResponse(body, content_type=JSON)
+
+
 def page_response(request: ApiRequest, page: Page[Any], query: PageQuery) -> HTTPResponse:
     body = _list_adapter(type(page.items[0])).dump_json(page.items) if page.items else b"[]"
     headers = {"X-Total-Count": str(page.total)}

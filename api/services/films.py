@@ -7,7 +7,7 @@ from uuid import UUID
 from api.errors import NotFound
 from api.models.film import Film, FilmShort
 from api.models.page import Page
-from api.models.query import FilmListQuery, SearchQuery
+from api.models.query import FilmListQuery, FilmSearchQuery
 from api.repositories.films import FilmRepository
 
 
@@ -24,5 +24,5 @@ class FilmService:
     async def films(self, query: FilmListQuery) -> Page[FilmShort]:
         return await self._films.list(query)
 
-    async def search(self, query: SearchQuery) -> Page[FilmShort]:
+    async def search(self, query: FilmSearchQuery) -> Page[FilmShort]:
         return await self._films.search(query)

@@ -95,3 +95,30 @@ def test_search_matches_across_word_forms(es, scratch_index):
     es.put(f"/{name}/_doc/1?refresh=true", json={"id": "1", "title": "Возвращение звёзд"}).raise_for_status()
     hits = es.post(f"/{name}/_search", json={"query": {"match": {"title": "звезда"}}}).json()["hits"]
     assert hits["total"]["value"] == 1
+
+
+def test_search_sub_fields_need_nothing_from_the_etl(es, scratch_index):
+    """The sub-fields search and suggestions use are filled by Elasticsearch from the ETL's own
+    fields: the title folded whole, its words unstemmed, a completion field, people's names in one."""
+    name = scratch_index("movies")
+    doc = {
+        "id": "1",
+        "title": "Star Wars: Episode IV",
+        "actors_names": ["Mark Hamill"],
+        "directors_names": ["George Lucas"],
+    }
+    es.put(f"/{name}/_doc/1?refresh=true", json=doc).raise_for_status()
+
+    def total(query: dict) -> int:
+        return es.post(f"/{name}/_search", json={"query": query}).json()["hits"]["total"]["value"]
+
+    assert total({"term": {"title.folded": "star wars: episode iv"}}) == 1
+    assert total({"term": {"title.folded": "star wars"}}) == 0
+    assert total({"match_phrase": {"title.words": "wars episode"}}) == 1
+    assert total({"match": {"title.words": "war"}}) == 0  # unstemmed
+    assert total({"match": {"title": "war"}}) == 1  # stemmed
+    assert total({"match_phrase": {"people_names": "george lucas"}}) == 1
+    assert total({"match_phrase": {"people_names": "hamill george"}}) == 0  # names stay apart
+    suggest = {"suggest": {"s": {"prefix": "star w", "completion": {"field": "title.suggest"}}}}
+    options = es.post(f"/{name}/_search", json=suggest).json()["suggest"]["s"][0]["options"]
+    assert [option["_id"] for option in options] == ["1"]

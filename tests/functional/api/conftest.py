@@ -89,8 +89,43 @@ FEATURED = [
         ["Harrison Ford"],
     ),
     ("Cache Probe", None, [], None, [], [], []),
+    # The hard cases of relevance: a short title that shares one word with the query, a longer one
+    # that holds a whole title, the words of a title in another order, a title the shorter ones
+    # are inside of, punctuation, and two films of one title (a remake).
+    ("Dog Star Man", 6.9, ["Mystery"], "An experimental film.", ["Stan Brakhage"], [], []),
+    (
+        "Star Wars: Episode V - The Empire Strikes Back",
+        8.4,
+        ["Romance", "Mystery"],
+        "The empire strikes back at the rebels.",
+        ["Irvin Kershner"],
+        ["Leigh Brackett"],
+        ["Billy Dee Williams"],
+    ),
+    ("Wars of the Star", 4.1, ["Drama"], "A war between two stars of the stage.", [], [], ["Extra Player"]),
+    ("Solaris", 8.0, ["Mystery", "Drama"], "A planet that reads minds.", ["Andrei Tarkovsky"], [], []),
+    # Films are keyed by title in `Catalogue.films`; " #2" keys the second film of a title.
+    (
+        "Solaris #2",
+        6.2,
+        ["Romance"],
+        "The remake.",
+        ["Steven Soderbergh"],
+        ["Irvin Kershner"],
+        ["George Clooney"],
+    ),
+    ("Lucas", 5.5, ["Comedy"], "A boy named Lucas.", [], [], ["Corey Haim"]),
 ]
-GENRE_NAMES = ["Action", "Comedy", "Drama", "Sci-Fi", "Documentary"]
+# What the featured films differ in besides the columns above (every other film is a 1977 movie).
+FEATURED_DETAILS = {
+    "Star Trek": {"creation_date": "1979-12-07", "type": "tv_show"},
+    "Alien": {"creation_date": "1979-05-25"},
+    "Blade Runner": {"creation_date": "1982-06-25"},
+    "Dog Star Man": {"creation_date": "1964-01-01"},
+    "Wars of the Star": {"creation_date": "2011-03-01", "type": "tv_show"},
+    "Lucas": {"creation_date": None},
+}
+GENRE_NAMES = ["Action", "Comedy", "Drama", "Sci-Fi", "Documentary", "Mystery", "Romance"]
 FILLERS = 60  # enough for several pages; ratings repeat so that the tie-breaker matters
 
 
@@ -110,8 +145,9 @@ def build_catalogue(prefix: str) -> Catalogue:
         # One filler mentions an alien in its description only: the title match must outrank it.
         description = "An alien visits a small town." if number == 3 else f"Story number {number}."
         rows.append((f"Filler {number:02d}", rating, [genre], description, [], [], ["Extra Player"]))
-    for title, rating, genres, description, directors, writers, actors in rows:
-        film_id = _uid(f"film/{title}")
+    for key, rating, genres, description, directors, writers, actors in rows:
+        title = key.partition(" #")[0]
+        film_id = _uid(f"film/{key}")
         people = {"director": directors, "writer": writers, "actor": actors}
         for role, names in people.items():
             for name in names:
@@ -129,7 +165,7 @@ def build_catalogue(prefix: str) -> Catalogue:
         def refs(names: list[str]) -> list[dict[str, str]]:
             return [{"id": _uid(f"person/{n}"), "name": n} for n in names]
 
-        catalogue.films[title] = {
+        catalogue.films[key] = {
             "id": film_id,
             "title": title,
             "imdb_rating": rating,
@@ -146,6 +182,7 @@ def build_catalogue(prefix: str) -> Catalogue:
             "creation_date": "1977-05-25",
             "type": "movie",
         }
+        catalogue.films[key].update(FEATURED_DETAILS.get(key, {}))
     return catalogue
 
 

@@ -7,9 +7,19 @@ from uuid import UUID
 import pytest
 
 from api.errors import InvalidParameter
-from api.models.query import FilmListQuery, PageQuery, SearchQuery, parse_id, parse_query
+from api.models.query import (
+    FilmListQuery,
+    FilmSearchQuery,
+    PageQuery,
+    SearchQuery,
+    SuggestQuery,
+    parse_id,
+    parse_query,
+)
 
 GENRE = "6f2b1c3e-8a2d-4c1b-9d8e-1a2b3c4d5e6f"
+OTHER_GENRE = "0a2b1c3e-8a2d-4c1b-9d8e-1a2b3c4d5e6f"
+PERSON = "7f2b1c3e-8a2d-4c1b-9d8e-1a2b3c4d5e6f"
 
 
 def parse(model, window=10_000, **args):
@@ -18,7 +28,8 @@ def parse(model, window=10_000, **args):
 
 def test_defaults():
     query = parse(FilmListQuery)
-    assert (query.page_number, query.page_size, query.sort, query.genre) == (1, 50, "-imdb_rating", None)
+    assert (query.page_number, query.page_size, query.sort, query.genre) == (1, 50, "-imdb_rating", ())
+    assert (query.genre_match, query.person, query.role, query.type) == ("any", None, None, None)
 
 
 def test_aliases_give_the_same_normalized_query():
@@ -27,12 +38,13 @@ def test_aliases_give_the_same_normalized_query():
     )
     canonical = parse(FilmListQuery, genre=GENRE, page_size="5", page_number="3")
     assert aliased == canonical
-    assert aliased.model_dump() == {
-        "page_size": 5,
-        "page_number": 3,
-        "sort": "-imdb_rating",
-        "genre": UUID(GENRE),
-    }
+    dumped = aliased.model_dump(mode="json")
+    assert (dumped["page_size"], dumped["page_number"], dumped["sort"], dumped["genre"]) == (
+        5,
+        3,
+        "-imdb_rating",
+        GENRE,
+    )
     assert aliased.offset == 10
 
 
@@ -46,6 +58,18 @@ def test_aliases_give_the_same_normalized_query():
         ({"genre": ["nope"]}, "genre"),
         ({"page_size": ["1", "2"]}, "page_size"),
         ({"page_size": ["1"], "page[size]": ["1"]}, "page_size"),
+        ({"genre": [f"{GENRE},nope"]}, "genre"),
+        ({"genre": [f"{GENRE},"]}, "genre"),
+        ({"genre": [",".join([GENRE] * 21)]}, "genre"),
+        ({"genre_match": ["most"]}, "genre_match"),
+        ({"person": ["someone"]}, "person"),
+        ({"role": ["actor"]}, "role"),
+        ({"person": [PERSON], "role": ["producer"]}, "role"),
+        ({"year_from": ["2001"], "year_to": ["2000"]}, "year_to"),
+        ({"year_from": ["nineteen"]}, "year_from"),
+        ({"rating_from": ["7"], "rating_to": ["6.5"]}, "rating_to"),
+        ({"rating_to": ["11"]}, "rating_to"),
+        ({"type": ["film"]}, "type"),
     ],
 )
 def test_invalid_values_name_the_parameter(args, parameter):
@@ -53,6 +77,37 @@ def test_invalid_values_name_the_parameter(args, parameter):
         parse_query(FilmListQuery, args, 10_000)
     assert raised.value.parameter == parameter
     assert raised.value.status_code == 422
+
+
+def test_genre_list_is_sorted_without_repeats_so_equal_filters_share_a_cache_entry():
+    one = parse(FilmListQuery, genre=f"{GENRE},{OTHER_GENRE},{GENRE}")
+    other = parse(FilmListQuery, genre=f" {OTHER_GENRE} , {GENRE}")
+    assert one == other
+    assert one.genre == (UUID(OTHER_GENRE), UUID(GENRE))
+    assert one.model_dump(mode="json")["genre"] == f"{OTHER_GENRE},{GENRE}"
+
+
+def test_filters_combine_and_a_range_may_be_one_year():
+    query = parse(
+        FilmSearchQuery, query="star", person=PERSON, role="director", year_from="1977", year_to="1977",
+        rating_from="5", rating_to="5", type="tv_show", genre_match="all", genre=GENRE,
+    )  # fmt: skip
+    assert (query.person, query.role, query.year_from, query.year_to) == (
+        UUID(PERSON),
+        "director",
+        1977,
+        1977,
+    )
+    assert (query.rating_from, query.rating_to, query.type, query.genre_match) == (5, 5, "tv_show", "all")
+
+
+def test_suggest_query_is_trimmed_and_bounded():
+    assert parse(SuggestQuery, query=" star  wa ").query == "star wa"
+    assert parse(SuggestQuery, query="s").size == 10
+    for args, parameter in (({"query": ""}, "query"), ({"query": "s", "size": "21"}, "size"), ({}, "query")):
+        with pytest.raises(InvalidParameter) as raised:
+            parse(SuggestQuery, **args)
+        assert raised.value.parameter == parameter
 
 
 def test_result_window_bounds_the_page_number():
