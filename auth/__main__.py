@@ -1,4 +1,4 @@
-"""Command line: ``python -m auth serve|migrate|create-superuser|generate-keys``."""
+"""Command line: ``python -m auth serve|migrate|create-superuser|generate-keys|rotate-keys``."""
 
 from __future__ import annotations
 
@@ -51,6 +51,20 @@ def _generate_keys(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def _rotate_keys(settings: Settings, args: argparse.Namespace) -> int:
+    from auth.services.signing_keys import retire_key, rotate_key_files
+
+    if args.retire:
+        if not retire_key(args.directory, args.retire):
+            print(f"no previous key {args.retire} in {args.directory}", file=sys.stderr)
+            return 1
+        print(f"retired {args.retire}: tokens it signed are refused once auth restarts")
+        return 0
+    old_kid, new_kid = rotate_key_files(args.directory)
+    print(f"new active key {new_kid}; {old_kid} still verifies its tokens; restart auth to use the new key")
+    return 0
+
+
 def _superuser_password() -> str | None:
     password = os.environ.get(SUPERUSER_PASSWORD_VARIABLE)
     if password:
@@ -91,6 +105,14 @@ def main(argv: list[str] | None = None) -> int:
     keys.add_argument("--force", action="store_true", help="replace an existing key")
     keys.add_argument("--if-missing", action="store_true", help="do nothing when a key exists")
     keys.set_defaults(run=_generate_keys)
+    rotate = commands.add_parser(
+        "rotate-keys", help="make a new active signing key; the old one keeps verifying its tokens"
+    )
+    rotate.add_argument(
+        "directory", type=Path, help="the folder of private.pem (previous keys go to previous/)"
+    )
+    rotate.add_argument("--retire", metavar="KID", help="instead, forget a previous key")
+    rotate.set_defaults(run=_rotate_keys)
     superuser = commands.add_parser(
         "create-superuser",
         help=f"create an account with the admin role (password: prompt or ${SUPERUSER_PASSWORD_VARIABLE})",

@@ -32,7 +32,7 @@ from auth.services.rate_limits import RateLimit
 from auth.services.revocation import RevocationList
 from auth.services.roles import RoleService
 from auth.services.sessions import SessionService
-from auth.services.signing_keys import load_signing_key
+from auth.services.signing_keys import load_previous_keys, load_signing_key
 from auth.services.throttle import AttemptThrottle
 from auth.services.tokens import TokenCodec
 from auth.settings import Settings
@@ -50,7 +50,7 @@ def create_app(settings: Settings, name: str = "auth") -> AuthApp:
     # The OpenAPI document keys responses by integer status codes, hence OPT_NON_STR_KEYS.
     app = Sanic(
         name,
-        ctx=AuthContext(settings, load_signing_key(settings)),
+        ctx=AuthContext(settings, load_signing_key(settings), load_previous_keys(settings)),
         dumps=partial(orjson.dumps, option=orjson.OPT_NON_STR_KEYS),
     )
     app.config.OAS_URL_PREFIX = "/auth/openapi"
@@ -122,7 +122,7 @@ async def _open_clients(app: AuthApp) -> None:
     )
     ctx.sessions = SessionService(
         ctx.hasher,
-        TokenCodec(ctx.signing_key, settings),
+        TokenCodec(ctx.signing_key, settings, ctx.previous_keys),
         revocations,
         AttemptThrottle(ctx.redis, settings),
         ctx.roles,

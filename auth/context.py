@@ -16,7 +16,7 @@ from auth.services.passwords import PasswordHasher
 from auth.services.rate_limits import RateLimit
 from auth.services.roles import RoleService
 from auth.services.sessions import SessionService
-from auth.services.signing_keys import SigningKey
+from auth.services.signing_keys import SigningKey, VerificationKey
 from auth.settings import Settings
 
 
@@ -40,9 +40,12 @@ class AuthContext:
     health: HealthService
     rate_limits: RateLimits
 
-    def __init__(self, settings: Settings, signing_key: SigningKey) -> None:
+    def __init__(
+        self, settings: Settings, signing_key: SigningKey, previous_keys: list[VerificationKey] | None = None
+    ) -> None:
         self.settings = settings
         self.signing_key = signing_key
+        self.previous_keys = previous_keys or []
 
 
 AuthApp = Sanic[Config, AuthContext]

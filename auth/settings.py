@@ -31,6 +31,8 @@ class Settings(BaseSettings):
     private_key_file: Path | None = None
     private_key: str | None = None
     key_id: str | None = None
+    # Public keys of earlier signing keys that still verify tokens; default: previous/ beside the key.
+    previous_keys_dir: Path | None = None
     issuer: str = "cinema-auth"
     audience: str = "cinema"
     access_ttl_seconds: int = Field(default=15 * 60, gt=0)

@@ -16,10 +16,17 @@ service_info = Blueprint("service_info", url_prefix="/auth")
 
 @service_info.get("/.well-known/jwks.json")
 @openapi.summary("Public keys that verify the access tokens (JWKS)")
-@openapi.response(200, json_content(JwksOut), "the current signing key")
+@openapi.response(
+    200,
+    json_content(JwksOut),
+    "the active signing key first, then the previous ones that still verify tokens",
+)
 async def jwks(request: AuthRequest) -> HTTPResponse:
-    keys = JwksOut(keys=[JwkOut.model_validate(request.app.ctx.signing_key.jwk())])
-    # Keys change only on restart, so other services may cache them for a while.
+    ctx = request.app.ctx
+    published = [ctx.signing_key.verification(), *ctx.previous_keys]
+    keys = JwksOut(keys=[JwkOut.model_validate(key.jwk()) for key in published])
+    # Keys change only on restart, so other services may cache them for a while (and fetch them
+    # again when a token names a kid they do not know).
     return model_json(keys, headers={"Cache-Control": "public, max-age=300"})
 
 

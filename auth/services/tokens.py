@@ -10,7 +10,7 @@ from enum import StrEnum
 import jwt
 
 from auth.errors import InvalidToken
-from auth.services.signing_keys import ALGORITHM, SigningKey
+from auth.services.signing_keys import ALGORITHM, SigningKey, VerificationKey
 from auth.settings import Settings
 
 _REQUIRED_CLAIMS = ["iss", "aud", "sub", "sid", "jti", "iat", "nbf", "exp", "type"]
@@ -47,8 +47,13 @@ class TokenCodec:
     audience still refuses a refresh token.
     """
 
-    def __init__(self, key: SigningKey, settings: Settings) -> None:
+    def __init__(
+        self, key: SigningKey, settings: Settings, previous: list[VerificationKey] | None = None
+    ) -> None:
         self._key = key
+        # The active key signs; it and the previous ones verify, each chosen by the token's kid.
+        self._verifiers = {verifier.kid: verifier for verifier in previous or []}
+        self._verifiers[key.kid] = key.verification()
         self._issuer = settings.issuer
         self._audiences = {TokenType.ACCESS: settings.audience, TokenType.REFRESH: settings.issuer}
         self._ttl = {
@@ -95,11 +100,12 @@ class TokenCodec:
         """
         try:
             header = jwt.get_unverified_header(token)
-            if header.get("kid") != self._key.kid:
+            verifier = self._verifiers.get(str(header.get("kid")))
+            if verifier is None:
                 raise InvalidToken("token signed with an unknown key")
             claims = jwt.decode(
                 token,
-                self._key.public,
+                verifier.public,
                 algorithms=[ALGORITHM],
                 audience=self._audiences[expected],
                 issuer=self._issuer,
