@@ -57,11 +57,13 @@ class PageQuery(BaseModel):
         return (self.page_number - 1) * self.page_size
 
 
-class FilmFilters(PageQuery):
-    """The filters of the film list and the film search; every one of them optional, all combined.
+class FilmFilters(BaseModel):
+    """The filters of the film list, the film search and the facets; each optional, all combined.
 
     `genre` holds the ids sorted and without repeats, so that equal filters share a cache entry.
     """
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
 
     genre: tuple[UUID, ...] = Field(
         default=(), description=f"genre ids, comma-separated (at most {MAX_GENRES})"
@@ -115,7 +117,7 @@ class FieldError(ValueError):
         self.field = field
 
 
-class FilmListQuery(FilmFilters):
+class FilmListQuery(PageQuery, FilmFilters):
     sort: FilmSort = "-imdb_rating"
 
 
@@ -125,18 +127,34 @@ class SearchQuery(PageQuery):
     @field_validator("query", mode="before")
     @classmethod
     def _meaningful(cls, value: object) -> object:
-        if isinstance(value, str):
-            if len(value) > MAX_QUERY_LENGTH:
-                raise ValueError(f"must be at most {MAX_QUERY_LENGTH} characters")
-            # Surrounding blanks do not change the results, so they do not split the cache either.
-            value = " ".join(value.split())
-            if not value:
-                raise ValueError("must not be empty or only whitespace")
-        return value
+        return meaningful_text(value)
 
 
-class FilmSearchQuery(FilmFilters, SearchQuery):
+def meaningful_text(value: object) -> object:
+    """A search text: at most MAX_QUERY_LENGTH characters, blanks folded, not empty."""
+    if isinstance(value, str):
+        if len(value) > MAX_QUERY_LENGTH:
+            raise ValueError(f"must be at most {MAX_QUERY_LENGTH} characters")
+        # Surrounding blanks do not change the results, so they do not split the cache either.
+        value = " ".join(value.split())
+        if not value:
+            raise ValueError("must not be empty or only whitespace")
+    return value
+
+
+class FilmSearchQuery(SearchQuery, FilmFilters):
     """A film search: the text query and the film filters."""
+
+
+class FacetQuery(FilmFilters):
+    """The facets of a film list (no `query`) or of a film search (`query`), with its filters."""
+
+    query: str | None = Field(default=None, description="the text of a search, when the facets are of one")
+
+    @field_validator("query", mode="before")
+    @classmethod
+    def _meaningful(cls, value: object) -> object:
+        return meaningful_text(value)
 
 
 MAX_PREFIX_LENGTH = 100

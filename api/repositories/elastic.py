@@ -36,6 +36,17 @@ class ElasticIndex:
         body: dict[str, Any] = response.body
         return body
 
+    async def aggregate(self, **request: Any) -> dict[str, Any]:
+        """A search for its aggregations (the whole `aggregations` part, no hits)."""
+        try:
+            response = await self._es.search(index=self.index_name, filter_path=["aggregations"], **request)
+        except NotFoundError as error:
+            raise self._missing_index(error) from None
+        except (ApiError, TransportError) as error:
+            raise self._unavailable(error) from None
+        body: dict[str, Any] = response.body
+        return body
+
     async def get(self, doc_id: str) -> dict[str, Any] | None:
         """The document's source, or None when the index has no such document."""
         try:

@@ -5,9 +5,10 @@ from __future__ import annotations
 from typing import Any, Protocol
 from uuid import UUID
 
+from api.models.facets import DecadeCount, Facets, GenreCount, RatingCount, TypeCount
 from api.models.film import Film, FilmShort, GenreRef, PersonRef
 from api.models.page import Page
-from api.models.query import FilmFilters, FilmListQuery, FilmSearchQuery
+from api.models.query import FacetQuery, FilmFilters, FilmListQuery, FilmSearchQuery
 from api.repositories.elastic import ElasticIndex, sources, total_hits
 from api.repositories.relevance import FILM_ORDER, film_query
 
@@ -22,7 +23,7 @@ SORTS: dict[str, list[dict[str, Any]]] = {
 
 
 # The response cache's operation for each method of the interface (see CachedRepository).
-CACHE_OPERATIONS = {"get": "film", "list": "films", "search": "film-search"}
+CACHE_OPERATIONS = {"get": "film", "list": "films", "search": "film-search", "facets": "film-facets"}
 
 
 class FilmRepository(Protocol):
@@ -31,6 +32,8 @@ class FilmRepository(Protocol):
     async def list(self, query: FilmListQuery) -> Page[FilmShort]: ...
 
     async def search(self, query: FilmSearchQuery) -> Page[FilmShort]: ...
+
+    async def facets(self, query: FacetQuery) -> Facets: ...
 
 
 def _people(doc: dict[str, Any], field: str) -> list[PersonRef]:
@@ -63,15 +66,16 @@ def short_page(response: dict[str, Any]) -> Page[FilmShort]:
 PEOPLE_PATHS = {"actor": "actors", "writer": "writers", "director": "directors"}
 
 
-def filter_clauses(query: FilmFilters) -> list[dict[str, Any]]:
-    """The filters as Elasticsearch `filter` clauses (no scoring; cached by Elasticsearch)."""
-    clauses: list[dict[str, Any]] = []
+def filter_groups(query: FilmFilters) -> dict[str, list[dict[str, Any]]]:
+    """The filters as Elasticsearch `filter` clauses (no scoring; cached by Elasticsearch), by
+    facet: `genres`, `years`, `ratings`, `types`, and `person` (which no facet leaves out)."""
+    groups: dict[str, list[dict[str, Any]]] = {}
     if query.genre:
         ids = [str(genre_id) for genre_id in query.genre]
         if query.genre_match == "all":
-            clauses.extend({"term": {"genre_ids": genre_id}} for genre_id in ids)
+            groups["genres"] = [{"term": {"genre_ids": genre_id}} for genre_id in ids]
         else:
-            clauses.append({"terms": {"genre_ids": ids}})
+            groups["genres"] = [{"terms": {"genre_ids": ids}}]
     if query.person is not None:
         # Nested, so that the id and the role belong to one entry of the same person.
         roles = [query.role] if query.role else list(PEOPLE_PATHS)
@@ -84,26 +88,101 @@ def filter_clauses(query: FilmFilters) -> list[dict[str, Any]]:
             }
             for role in roles
         ]
-        clauses.append(
+        groups["person"] = [
             person[0] if len(person) == 1 else {"bool": {"should": person, "minimum_should_match": 1}}
-        )
+        ]
     if query.year_from is not None or query.year_to is not None:
         years: dict[str, str] = {}
         if query.year_from is not None:
             years["gte"] = f"{query.year_from:04d}-01-01"
         if query.year_to is not None:
             years["lte"] = f"{query.year_to:04d}-12-31"
-        clauses.append({"range": {"creation_date": years}})
+        groups["years"] = [{"range": {"creation_date": years}}]
     if query.rating_from is not None or query.rating_to is not None:
         ratings: dict[str, float] = {}
         if query.rating_from is not None:
             ratings["gte"] = query.rating_from
         if query.rating_to is not None:
             ratings["lte"] = query.rating_to
-        clauses.append({"range": {"imdb_rating": ratings}})
+        groups["ratings"] = [{"range": {"imdb_rating": ratings}}]
     if query.type is not None:
-        clauses.append({"term": {"type": query.type}})
-    return clauses
+        groups["types"] = [{"term": {"type": query.type}}]
+    return groups
+
+
+def filter_clauses(query: FilmFilters, without: str = "") -> list[dict[str, Any]]:
+    """Every filter clause, but those of the facet `without`."""
+    return [
+        clause for group, clauses in filter_groups(query).items() if group != without for clause in clauses
+    ]
+
+
+# Rating bands of the facets: [0, 1), [1, 2) ... [9, 10]; the last band's end is widened past 10.
+RATING_BANDS = [{"from": band, "to": band + 1 if band < 9 else 10.001} for band in range(10)]
+
+
+def facets_request(query: FacetQuery) -> dict[str, Any]:
+    """No hits, four aggregations: each under a filter of every filter but its own."""
+
+    def under(facet: str, aggregation: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "filter": {"bool": {"filter": filter_clauses(query, without=facet)}},
+            "aggs": {facet: aggregation},
+        }
+
+    genres = {
+        "terms": {"field": "genre_ids", "size": 500},
+        # A film's genre_list holds the names: one film of the bucket names its genre.
+        "aggs": {"named": {"top_hits": {"size": 1, "_source": ["genre_list"]}}},
+    }
+    return {
+        "query": film_query(query.query) if query.query else {"match_all": {}},
+        "size": 0,
+        "track_total_hits": False,
+        "aggs": {
+            "genres": under("genres", genres),
+            "years": under(
+                "years",
+                {
+                    "date_histogram": {
+                        "field": "creation_date",
+                        "calendar_interval": "year",
+                        "min_doc_count": 1,
+                    }
+                },
+            ),
+            "ratings": under("ratings", {"range": {"field": "imdb_rating", "ranges": RATING_BANDS}}),
+            "types": under("types", {"terms": {"field": "type", "size": 10}}),
+        },
+    }
+
+
+def facets_from(response: dict[str, Any]) -> Facets:
+    aggregations = response["aggregations"]
+    genres = []
+    for bucket in aggregations["genres"]["genres"]["buckets"]:
+        film = bucket["named"]["hits"]["hits"][0]["_source"]
+        name = next(genre["name"] for genre in film["genre_list"] if genre["id"] == bucket["key"])
+        genres.append(GenreCount(uuid=bucket["key"], name=name, count=bucket["doc_count"]))
+    decades: dict[int, int] = {}
+    for bucket in aggregations["years"]["years"]["buckets"]:
+        decade = int(bucket["key_as_string"][:4]) // 10 * 10
+        decades[decade] = decades.get(decade, 0) + bucket["doc_count"]
+    ratings = [
+        RatingCount.model_validate(
+            {"from": bucket["from"], "to": min(bucket["to"], 10), "count": bucket["doc_count"]}
+        )
+        for bucket in aggregations["ratings"]["ratings"]["buckets"]
+    ]
+    types = [
+        TypeCount(type=b["key"], count=b["doc_count"]) for b in aggregations["types"]["types"]["buckets"]
+    ]
+    return Facets(
+        genres=sorted(genres, key=lambda genre: (-genre.count, genre.name)),
+        years=[DecadeCount(decade=decade, count=count) for decade, count in sorted(decades.items())],
+        ratings=ratings,
+        types=types,
+    )
 
 
 def search_request(query: FilmSearchQuery) -> dict[str, Any]:
@@ -141,3 +220,6 @@ class ElasticFilmRepository:
 
     async def search(self, query: FilmSearchQuery) -> Page[FilmShort]:
         return short_page(await self._index.search(**search_request(query)))
+
+    async def facets(self, query: FacetQuery) -> Facets:
+        return facets_from(await self._index.aggregate(**facets_request(query)))

@@ -6,8 +6,9 @@ from sanic import Blueprint, HTTPResponse
 from sanic_ext import openapi
 
 from api.context import ApiRequest
+from api.models.facets import Facets
 from api.models.film import Film, FilmShort
-from api.models.query import FilmListQuery, FilmSearchQuery, parse_id
+from api.models.query import FacetQuery, FilmListQuery, FilmSearchQuery, parse_id
 from api.routes.params import path_id, query_params
 from api.routes.responses import model_response, page_response
 from openapi30 import json_content
@@ -31,6 +32,14 @@ async def film_list(request: ApiRequest, query: FilmListQuery) -> HTTPResponse:
 async def film_search(request: ApiRequest, query: FilmSearchQuery) -> HTTPResponse:
     page = await request.app.ctx.films.search(query)
     return page_response(request, page, query)
+
+
+@films.get("/facets")
+@openapi.summary("Counts of films by genre, decade, rating band and type, each facet without its own filter")
+@openapi.response(200, json_content(Facets))
+@query_params(FacetQuery)
+async def film_facets(request: ApiRequest, query: FacetQuery) -> HTTPResponse:
+    return model_response(await request.app.ctx.films.facets(query))
 
 
 @films.get("/<film_id:str>")

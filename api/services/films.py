@@ -5,9 +5,10 @@ from __future__ import annotations
 from uuid import UUID
 
 from api.errors import NotFound
+from api.models.facets import Facets
 from api.models.film import Film, FilmShort
 from api.models.page import Page
-from api.models.query import FilmListQuery, FilmSearchQuery
+from api.models.query import FacetQuery, FilmListQuery, FilmSearchQuery
 from api.repositories.films import FilmRepository
 
 
@@ -26,3 +27,6 @@ class FilmService:
 
     async def search(self, query: FilmSearchQuery) -> Page[FilmShort]:
         return await self._films.search(query)
+
+    async def facets(self, query: FacetQuery) -> Facets:
+        return await self._films.facets(query)
