@@ -17,6 +17,7 @@ from auth.context import AuthApp, AuthContext, RateLimits
 from auth.database import tortoise_config
 from auth.errors import install_error_handlers
 from auth.routes.accounts import accounts
+from auth.routes.audit import audit
 from auth.routes.own_sessions import own_sessions
 from auth.routes.permissions import permissions
 from auth.routes.roles import roles
@@ -24,6 +25,7 @@ from auth.routes.service_info import service_info
 from auth.routes.sessions import sessions
 from auth.routes.user_admin import user_admin
 from auth.services.accounts import AccountService
+from auth.services.audit import AuditLog
 from auth.services.credentials import CredentialsVersion
 from auth.services.health import HealthService
 from auth.services.login_history import LoginHistory
@@ -63,7 +65,7 @@ def create_app(settings: Settings, name: str = "auth") -> AuthApp:
     app.ext.openapi.describe("Cinema auth service", version="1.0.0")
     app.ext.openapi.add_security_scheme("bearer", "http", scheme="bearer", bearer_format="JWT")
 
-    for blueprint in (service_info, accounts, sessions, own_sessions, roles, permissions, user_admin):
+    for blueprint in (service_info, accounts, sessions, own_sessions, roles, permissions, user_admin, audit):
         app.blueprint(blueprint)
     document_size_limits(app, ErrorBody)
     install_error_handlers(app)
@@ -101,7 +103,8 @@ async def _open_clients(app: AuthApp) -> None:
         ctx.redis, settings.access_ttl_seconds, settings.revocation_mirror_ttl_seconds
     )
     ctx.roles = RoleService()
-    ctx.login_history = LoginHistory()
+    ctx.audit = AuditLog()
+    ctx.login_history = LoginHistory(ctx.audit)
     ctx.health = HealthService(ctx.redis)
     credentials = CredentialsVersion(revocations)
     ctx.accounts = AccountService(

@@ -10,6 +10,7 @@ from sanic import Request, Sanic
 from sanic.config import Config
 
 from auth.services.accounts import AccountService
+from auth.services.audit import AuditLog
 from auth.services.health import HealthService
 from auth.services.login_history import LoginHistory
 from auth.services.passwords import PasswordHasher
@@ -39,6 +40,7 @@ class AuthContext:
     login_history: LoginHistory
     health: HealthService
     rate_limits: RateLimits
+    audit: AuditLog
 
     def __init__(
         self, settings: Settings, signing_key: SigningKey, previous_keys: list[VerificationKey] | None = None

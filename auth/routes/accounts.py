@@ -7,6 +7,7 @@ from sanic.response import HTTPResponse, empty
 from sanic_ext import openapi
 
 from auth.context import AuthRequest
+from auth.routes.audit import audited
 from auth.routes.guards import authenticated, claims_of, client_of
 from auth.routes.openapi_schemas import errors, no_content
 from auth.routes.rate_limits import rate_limited
@@ -41,6 +42,7 @@ password_limit = rate_limited(
 @json_body(SignUpBody)
 async def sign_up(request: AuthRequest, body: SignUpBody) -> HTTPResponse:
     account = await request.app.ctx.accounts.sign_up(body.login, body.password, body.email)
+    await audited(request, "account.created", subject=account.user.id, login=account.user.login)
     return model_json(UserOut.of(account), status=201)
 
 
@@ -65,6 +67,7 @@ async def change_login(request: AuthRequest, body: ChangeLoginBody) -> HTTPRespo
     account = await accounts_.change_login(
         claims_of(request).user_id, body.login, body.password, client_of(request)
     )
+    await audited(request, "login.changed", subject=account.user.id, login=account.user.login)
     return model_json(UserOut.of(account))
 
 
@@ -80,6 +83,7 @@ async def change_password(request: AuthRequest, body: ChangePasswordBody) -> HTT
     await request.app.ctx.accounts.change_password(
         claims.user_id, body.old_password, body.new_password, claims.session_id, client_of(request)
     )
+    await audited(request, "password.changed", subject=claims.user_id)
     return empty()
 
 

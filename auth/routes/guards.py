@@ -54,7 +54,15 @@ def claims_of(request: AuthRequest) -> TokenClaims:
 
 async def require_permission(request: AuthRequest, permission: str) -> None:
     """Checked against the roles in the database, so a revoked role stops working at once."""
-    if not await request.app.ctx.roles.has_permission(claims_of(request).user_id, permission):
+    user_id = claims_of(request).user_id
+    if not await request.app.ctx.roles.has_permission(user_id, permission):
+        await request.app.ctx.audit.record(
+            "permission.denied",
+            actor=user_id,
+            ip=client_of(request).ip,
+            permission=permission,
+            path=request.path,
+        )
         raise PermissionDenied(f"requires the permission {permission!r}")
 
 

@@ -9,6 +9,7 @@ from sanic.response import HTTPResponse, empty
 from sanic_ext import openapi
 
 from auth.context import AuthRequest
+from auth.routes.audit import audited
 from auth.routes.guards import authenticated, claims_of
 from auth.routes.openapi_schemas import errors, no_content
 from auth.routes.responses import model_json
@@ -35,6 +36,7 @@ async def list_sessions(request: AuthRequest) -> HTTPResponse:
 @authenticated
 async def end_session(request: AuthRequest, session_id: uuid.UUID) -> HTTPResponse:
     await request.app.ctx.sessions.end_session(claims_of(request).user_id, session_id)
+    await audited(request, "session.revoked", subject=claims_of(request).user_id, session=session_id)
     return empty()
 
 
@@ -45,4 +47,5 @@ async def end_session(request: AuthRequest, session_id: uuid.UUID) -> HTTPRespon
 async def sign_out_others(request: AuthRequest) -> HTTPResponse:
     claims = claims_of(request)
     await request.app.ctx.sessions.sign_out_others(claims.user_id, claims.session_id)
+    await audited(request, "sessions.signed_out_others", subject=claims.user_id, kept=claims.session_id)
     return empty()

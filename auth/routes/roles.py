@@ -9,6 +9,7 @@ from sanic.response import HTTPResponse, empty
 from sanic_ext import openapi
 
 from auth.context import AuthRequest
+from auth.routes.audit import audited
 from auth.routes.guards import claims_of, requires_permission
 from auth.routes.openapi_schemas import errors, no_content
 from auth.routes.responses import model_json
@@ -37,6 +38,7 @@ async def list_roles(request: AuthRequest) -> HTTPResponse:
 async def create_role(request: AuthRequest, body: CreateRoleBody) -> HTTPResponse:
     actor = claims_of(request).user_id
     role = await request.app.ctx.roles.create_role(body.name, body.description, body.permissions, actor)
+    await audited(request, "role.created", role=role.name, permissions=",".join(role.permissions))
     return model_json(RoleOut.of(role), status=201)
 
 
@@ -59,6 +61,7 @@ async def update_role(request: AuthRequest, role_id: uuid.UUID, body: UpdateRole
     role = await request.app.ctx.roles.update_role(
         role_id, body.name, body.description, body.permissions, claims_of(request).user_id
     )
+    await audited(request, "role.changed", role=role.name, permissions=",".join(role.permissions))
     return model_json(RoleOut.of(role))
 
 
@@ -69,6 +72,7 @@ async def update_role(request: AuthRequest, role_id: uuid.UUID, body: UpdateRole
 @requires_permission(MANAGE_ROLES)
 async def delete_role(request: AuthRequest, role_id: uuid.UUID) -> HTTPResponse:
     await request.app.ctx.roles.delete_role(role_id, claims_of(request).user_id)
+    await audited(request, "role.deleted", role=role_id)
     return empty()
 
 
@@ -88,6 +92,7 @@ async def user_roles(request: AuthRequest, user_id: uuid.UUID) -> HTTPResponse:
 @requires_permission(MANAGE_ROLES)
 async def assign_role(request: AuthRequest, user_id: uuid.UUID, role_id: uuid.UUID) -> HTTPResponse:
     await request.app.ctx.roles.assign_role(user_id, role_id, claims_of(request).user_id)
+    await audited(request, "role.granted", subject=user_id, role=role_id)
     return empty()
 
 
@@ -98,4 +103,5 @@ async def assign_role(request: AuthRequest, user_id: uuid.UUID, role_id: uuid.UU
 @requires_permission(MANAGE_ROLES)
 async def revoke_role(request: AuthRequest, user_id: uuid.UUID, role_id: uuid.UUID) -> HTTPResponse:
     await request.app.ctx.roles.revoke_role(user_id, role_id, claims_of(request).user_id)
+    await audited(request, "role.revoked", subject=user_id, role=role_id)
     return empty()

@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, StringConstraints, WithJsonSchema
 
-from auth.models import LoginAttempt, LoginOutcome, Role, Session
+from auth.models import AuditEvent, LoginAttempt, LoginOutcome, Role, Session
 from auth.services.accounts import LOGIN_PATTERN, Account
 from auth.services.health import Health
 from auth.services.tokens import TokenPair
@@ -167,6 +167,26 @@ class SessionOut(BaseModel):
             ip=session.ip,
             user_agent=session.user_agent,
             current=session.id == current,
+        )
+
+
+class AuditEventOut(BaseModel):
+    at: Timestamp
+    event: str = Field(description="e.g. login.success, password.changed, role.granted, permission.denied")
+    actor_id: uuid.UUID | None = Field(description="who did it (none for anonymous requests)")
+    subject_id: uuid.UUID | None = Field(description="the account it was done to")
+    ip: str | None
+    details: dict[str, str]
+
+    @classmethod
+    def of(cls, event: AuditEvent) -> AuditEventOut:
+        return cls(
+            at=event.at,
+            event=event.event,
+            actor_id=event.actor_id,
+            subject_id=event.subject_id,
+            ip=event.ip,
+            details={str(key): str(value) for key, value in event.details.items()},
         )
 
 

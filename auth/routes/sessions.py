@@ -7,6 +7,7 @@ from sanic.response import HTTPResponse, empty
 from sanic_ext import openapi
 
 from auth.context import AuthRequest
+from auth.routes.audit import audited
 from auth.routes.guards import authenticated, claims_of, client_of
 from auth.routes.openapi_schemas import errors, no_content
 from auth.routes.responses import model_json
@@ -43,5 +44,12 @@ async def refresh(request: AuthRequest, body: RefreshBody) -> HTTPResponse:
 @authenticated
 @json_body(LogOutBody, required=False)
 async def log_out(request: AuthRequest, body: LogOutBody) -> HTTPResponse:
-    await request.app.ctx.sessions.log_out(claims_of(request), everywhere=body.all)
+    claims = claims_of(request)
+    await request.app.ctx.sessions.log_out(claims, everywhere=body.all)
+    await audited(
+        request,
+        "logout.everywhere" if body.all else "logout",
+        subject=claims.user_id,
+        session=claims.session_id,
+    )
     return empty()

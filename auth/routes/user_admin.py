@@ -11,6 +11,7 @@ from sanic_ext import openapi
 
 from auth.context import AuthRequest
 from auth.errors import Conflict
+from auth.routes.audit import audited
 from auth.routes.guards import claims_of, requires_permission
 from auth.routes.openapi_schemas import errors, no_content
 from auth.routes.responses import model_json
@@ -39,6 +40,7 @@ async def user_sessions(request: AuthRequest, user_id: uuid.UUID) -> HTTPRespons
 @requires_permission(MANAGE_USERS)
 async def end_user_session(request: AuthRequest, user_id: uuid.UUID, session_id: uuid.UUID) -> HTTPResponse:
     await request.app.ctx.sessions.end_session(user_id, session_id)
+    await audited(request, "session.revoked", subject=user_id, session=session_id)
     return empty()
 
 
@@ -51,6 +53,7 @@ async def disable_user(request: AuthRequest, user_id: uuid.UUID) -> HTTPResponse
     if user_id == claims_of(request).user_id:
         raise Conflict("an administrator cannot disable their own account")
     await request.app.ctx.sessions.set_disabled(user_id, disabled=True)
+    await audited(request, "account.disabled", subject=user_id)
     return empty()
 
 
@@ -61,4 +64,5 @@ async def disable_user(request: AuthRequest, user_id: uuid.UUID) -> HTTPResponse
 @requires_permission(MANAGE_USERS)
 async def enable_user(request: AuthRequest, user_id: uuid.UUID) -> HTTPResponse:
     await request.app.ctx.sessions.set_disabled(user_id, disabled=False)
+    await audited(request, "account.enabled", subject=user_id)
     return empty()

@@ -8,9 +8,15 @@ from datetime import UTC, datetime
 from tortoise import connections
 
 from auth.models import LoginAttempt, LoginOutcome
+from auth.services.audit import AuditLog
 
 
 class LoginHistory:
+    """Every attempt goes to the user's own history and, as ``login.<outcome>``, to the audit log."""
+
+    def __init__(self, audit: AuditLog | None = None) -> None:
+        self._audit = audit
+
     async def record(
         self,
         login: str,
@@ -28,6 +34,8 @@ class LoginHistory:
             user_agent=user_agent,
             attempted_at=datetime.now(UTC),
         )
+        if self._audit is not None:
+            await self._audit.record(f"login.{outcome}", subject=user_id, ip=ip, login=login[:255])
 
     async def page(self, user_id: uuid.UUID, page_number: int, page_size: int) -> list[LoginAttempt]:
         """Newest first; the id breaks ties so pages never overlap."""
