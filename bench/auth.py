@@ -141,11 +141,15 @@ class Service:
 
 
 # ------------------------------------------------------------------------------ the load
-async def login_loop(client: httpx.AsyncClient, logins: list[str], stop: float, done: list[float]) -> None:
-    index = 0
+async def login_loop(
+    client: httpx.AsyncClient, logins: list[str], stop: float, done: list[float], first: int, stride: int
+) -> None:
+    """Client ``first`` of ``stride`` logs in to every stride-th account: concurrent clients are
+    different users, as in life (the throttle counts attempts in flight per account and source)."""
+    index = first
     while time.perf_counter() < stop:
         login = logins[index % len(logins)]
-        index += 1
+        index += stride
         response = await client.post("/api/v1/login", json={"login": login, "password": PASSWORD})
         if response.status_code != 200:
             raise SystemExit(f"login failed: {response.status_code} {response.text}")
@@ -156,9 +160,11 @@ async def logins_per_second(url: str, logins: list[str], clients: int, seconds: 
     done: list[float] = []
     async with httpx.AsyncClient(base_url=url, timeout=60) as client:
         warm_stop = time.perf_counter() + 2
-        await asyncio.gather(*(login_loop(client, logins, warm_stop, []) for _ in range(clients)))
+        await asyncio.gather(*(login_loop(client, logins, warm_stop, [], n, clients) for n in range(clients)))
         started = time.perf_counter()
-        await asyncio.gather(*(login_loop(client, logins, started + seconds, done) for _ in range(clients)))
+        await asyncio.gather(
+            *(login_loop(client, logins, started + seconds, done, n, clients) for n in range(clients))
+        )
         elapsed = time.perf_counter() - started
     return len(done) / elapsed
 
@@ -185,7 +191,7 @@ async def me_under_login_load(url: str, logins: list[str], token: str, seconds: 
         idle = await me_latencies(me_client, token, seconds)
         stop = time.perf_counter() + seconds + 1
         loaded_task = asyncio.create_task(me_latencies(me_client, token, seconds))
-        await asyncio.gather(*(login_loop(login_client, logins, stop, []) for _ in range(20)))
+        await asyncio.gather(*(login_loop(login_client, logins, stop, [], n, 20) for n in range(20)))
         loaded = await loaded_task
     return idle, loaded
 

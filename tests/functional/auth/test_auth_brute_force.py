@@ -30,6 +30,8 @@ def attacked(auth_env: dict[str, str], tmp_path_factory: pytest.TempPathFactory)
         "AUTH_FREE_FAILURES_PER_IP": "1000",
         "AUTH_FREE_FAILURES_PER_ACCOUNT_UNKNOWN_SOURCES": str(FREE_UNKNOWN_SOURCES),
         "AUTH_FAILURE_WINDOW_SECONDS": str(WINDOW_SECONDS),
+        # Delays double 1, 2, 4, 8 s: long enough to look at a lock on a loaded machine.
+        "AUTH_MAX_DELAY_SECONDS": "8",
     }
     process = AuthProcess(env, tmp_path_factory.mktemp("auth-attacked") / "auth.log").start()
     yield process
@@ -95,6 +97,16 @@ def test_a_distributed_guess_locks_new_sources_but_not_the_owners_known_device(
     # Two guesses from each of ten addresses: under the per-source limit, over the account's.
     attempts = [(user["login"], "wrong guess", f"203.0.113.{n}") for n in range(10) for _ in range(2)]
     asyncio.run(_at_once(attacked.url, attempts))
+    # More guesses from new addresses until the account's lock for new sources lasts 4 s or more,
+    # so that the two logins below certainly fall inside it.
+    for n in range(20, 40):
+        guess = _login(attacked.url, user["login"], f"203.0.113.{n}", "wrong guess")
+        if guess.status_code == 429 and int(guess.headers["Retry-After"]) >= 3:
+            break
+        if guess.status_code == 429:
+            time.sleep(int(guess.headers["Retry-After"]))
+    else:
+        pytest.fail("the account was never locked for new addresses")
 
     from_a_new_address = _login(attacked.url, user["login"], "203.0.113.200")
     from_the_known_device = _login(attacked.url, user["login"], owner.ip)
