@@ -15,9 +15,10 @@ indexed prefixes), so that the order of importance holds whatever the term stati
    which orders films inside one tier: shorter titles and rarer words first.
 
 The tiers nest (an exact title is also a phrase and has every word), so their sums keep the
-order; the smallest steps (50 to 100) stay above what BM25 gives a query of a few words. Ties
-fall to the rating, then the id, so equal queries always answer in the same order
-(`bench/relevance.py` measures the result).
+order. The steps between tiers (from 6,000 at the top down to 20 among people and genres) are
+meant to outweigh what BM25 adds for a short query; BM25 can reorder the small steps at the
+bottom, and the benchmark's worst queries (`bench/relevance.py`) show where. Ties fall to the
+rating, then the id, so equal queries always answer in the same order.
 """
 
 from __future__ import annotations
