@@ -1,6 +1,6 @@
 """The triggerer's watcher of the journal (cinema_etl.journal_watch), run in Airflow's own venv
 against a scratch catalogue: an event when it starts listening, one event per committed burst
-naming the tables, none for a rolled-back transaction."""
+naming the tables, none for a rolled-back transaction, and no more often than its interval."""
 
 from __future__ import annotations
 
@@ -30,38 +30,46 @@ dsn = sys.argv[1]
 def say(**fields):
     print(json.dumps(fields), flush=True)
 
-async def next_event(events, seconds):
-    try:
-        return (await asyncio.wait_for(events.get(), seconds)).payload
-    except asyncio.TimeoutError:
-        return None
-
 async def main():
     # Consumed by a task of its own, as the triggerer does: a timeout here must not cancel it.
     events = asyncio.Queue()
     async def consume():
-        async for event in JournalNotifyTrigger("catalogue_db", quiet_seconds=0.2).run():
+        trigger = JournalNotifyTrigger("catalogue_db", quiet_seconds=0.2, min_interval_seconds=3.0)
+        async for event in trigger.run():
             await events.put(event)
     consumer = asyncio.create_task(consume())
-    say(step="listening", event=await next_event(events, 60))
+
+    async def next_event(seconds):
+        try:
+            return (await asyncio.wait_for(events.get(), seconds)).payload
+        except asyncio.TimeoutError:
+            return None
+
+    say(step="listening", event=await next_event(60))
+    listening = time.monotonic()
     with psycopg.connect(dsn) as conn:
         conn.execute("UPDATE content.genre SET description = 'x'")
         conn.rollback()
-        say(step="rolled back", event=await next_event(events, 1.5))
+        say(step="rolled back", event=await next_event(1.5))
+        await asyncio.sleep(max(0, listening + 3.5 - time.monotonic()))
         conn.execute("UPDATE content.film_work SET title = 'Watched'")
         conn.execute("DELETE FROM content.genre_film_work")
         conn.commit()
         committed = time.monotonic()
-        event = await next_event(events, 10)
-        say(step="committed", event=event, seconds=time.monotonic() - committed)
-        say(step="after the burst", event=await next_event(events, 1.0))
+        say(step="committed", event=await next_event(10), seconds=time.monotonic() - committed)
+        conn.execute("UPDATE content.person SET full_name = 'Watched'")
+        conn.commit()
+        again = time.monotonic()
+        say(step="too soon", event=await next_event(1.5))
+        say(step="gathered", event=await next_event(10), seconds=time.monotonic() - again)
+        say(step="after the bursts", event=await next_event(4.0))
     consumer.cancel()
 
 asyncio.run(main())
 """
 
 
-def test_the_watcher_fires_once_per_committed_burst(scratch_database):
+def test_the_watcher_fires_once_per_committed_burst_at_most_once_an_interval(scratch_database):
     dsn = scratch_database()
     with psycopg.connect(dsn) as conn:
         conn.execute(SCHEMA_SQL.read_text(encoding="utf-8"))
@@ -85,4 +93,8 @@ def test_the_watcher_fires_once_per_committed_burst(scratch_database):
     assert seen["rolled back"]["event"] is None
     assert seen["committed"]["event"]["tables"] == ["film_work", "genre_film_work"]
     assert seen["committed"]["seconds"] < 2.0
-    assert seen["after the burst"]["event"] is None
+    # Within min_interval_seconds of the last event: held back, then sent with what it gathered.
+    assert seen["too soon"]["event"] is None
+    assert seen["gathered"]["event"]["tables"] == ["person"]
+    assert 1.5 <= seen["gathered"]["seconds"] < 4.5
+    assert seen["after the bursts"]["event"] is None
