@@ -3,7 +3,7 @@ SHELL := /bin/bash
 STACK := ./deploy/native/stack.sh
 PYTEST_ARGS ?=
 
-.PHONY: help up down restart status test lint backup reset es-snapshot bench bench-etl bench-freshness bench-auth bench-api bench-load
+.PHONY: help up down restart status test lint backup reset es-snapshot bench bench-etl bench-freshness bench-auth bench-api bench-relevance bench-load
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -36,7 +36,7 @@ backup: up ## regenerate restore/catalogue.dump from the seeded generator
 es-snapshot: up ## regenerate restore/elasticsearch/ (the catalogue dump loaded by the ETL, then snapshotted)
 	@$(STACK) run dev bash restore/make-elasticsearch-snapshot.sh
 
-bench: up ## all four benchmarks, then one table (figure, baseline, ratio, target), also put into README.md
+bench: up ## all five benchmarks, then one table (figure, baseline, ratio, target), also put into README.md
 	@$(STACK) bench python -m bench.report --readme $(BENCH_ARGS)
 
 bench-etl: up ## ETL benchmark: full-load rate vs a helpers.bulk baseline, incremental reads, peak memory
@@ -50,6 +50,9 @@ bench-auth: up ## auth benchmark: logins/s vs the bcrypt-bound limit, /users/me 
 
 bench-api: up ## content API benchmark with wrk: cached detail/list vs a bare Sanic handler, search vs direct ES
 	@$(STACK) bench python -m bench.api $(BENCH_ARGS)
+
+bench-relevance: up ## search relevance: MRR@10 and top-1 per query kind at 1,000 and 100,000 films, worst queries
+	@$(STACK) bench python -m bench.relevance $(BENCH_ARGS)
 
 bench-load: up ## 20,000 mixed content/auth requests at 64 connections through the gateway (wrk): statuses, p50/p99
 	@$(STACK) bench python -m bench.load $(BENCH_ARGS)

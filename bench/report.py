@@ -1,9 +1,10 @@
 """One benchmark report (a script that prints numbers, not a test): `make bench`.
 
-Runs the ETL, content API, auth and freshness benchmarks in turn (`bench.etl`, `bench.api`,
-`bench.auth`, `bench.freshness`; their own output streams through), each with `--json`, and
-prints one table: every figure next to the baseline measured in the same run, their ratio, the
-target and whether it was met, under a line describing the machine. `--readme` also puts the
+Runs the ETL, content API, search relevance, auth and freshness benchmarks in turn
+(`bench.etl`, `bench.api`, `bench.relevance`, `bench.auth`, `bench.freshness`; their own output
+streams through), each with `--json`, and prints one table: every figure next to the baseline
+measured in the same run, their ratio, the target and whether it was met, under a line
+describing the machine. `--readme` also puts the
 table into README.md (between the `bench-report` markers); the latest run is kept in
 `.state/bench/`.
 
@@ -33,11 +34,12 @@ README = ROOT / "README.md"
 START_MARK = "<!-- bench-report:start -->"
 END_MARK = "<!-- bench-report:end -->"
 # Freshness last: it needs Airflow, which it starts for itself under `stack.sh bench` and stops after.
-BENCHES = ("etl", "api", "auth", "freshness")
+BENCHES = ("etl", "api", "relevance", "auth", "freshness")
 # Small sizes that run every script end to end in a few minutes: for checking the report itself.
 QUICK_ARGS = {
     "etl": "--films 2000 --memory-films 20000 --rounds 1",
     "api": "--seconds 2 --rounds 1",
+    "relevance": "--films 1000 --sample 300",
     "auth": "--seconds 3 --rounds 1",
     "freshness": "--changes 5 --baseline-changes 2 --spacing 2",
 }
@@ -192,7 +194,9 @@ def main() -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--only", default=",".join(BENCHES), help="comma-separated: etl,api,auth,freshness")
+    parser.add_argument(
+        "--only", default=",".join(BENCHES), help="comma-separated: etl,api,relevance,auth,freshness"
+    )
     parser.add_argument("--quick", action="store_true", help="small sizes (a check of the report)")
     for bench in BENCHES:
         parser.add_argument(

@@ -8,6 +8,11 @@ flat from a thousand films to a million.
 The data is meant to exercise the ETL: several genres and people per film, people in many films
 and in more than one role, films without a director or a rating, English and Russian text, and
 placeholder values ('N/A', empty strings) that must come out of the ETL as null.
+
+Titles are meant to exercise search (`Titles`): most have a coined name that tells them apart,
+as real titles have, around words many titles share; some are those shared words alone (short
+titles inside longer ones), some continue an earlier title ("Valdoria: Dark Night", "Valdoria
+II"), and some repeat an earlier title exactly (remakes).
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ import hashlib
 import math
 import random
 import uuid
+from collections import deque
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -89,6 +95,52 @@ def person_rows(seed: int, size: CatalogueSize) -> Iterator[PersonRow]:
         yield (stable_uuid(seed, "person", number), full_name, stamp, stamp)
 
 
+class Titles:
+    """Film titles from their own random stream (so that a title never shifts anything else).
+
+    `title(shared, english)` turns the shared title words drawn for a film into its title. It
+    remembers the last few hundred titles only, so memory stays flat however many films there are.
+    """
+
+    REMAKE = 0.03  # the same title as an earlier film
+    SEQUEL = 0.06  # an earlier title continued
+    WORDS_ONLY = 0.10  # the shared words alone
+    NAME_LAST = 0.10  # the words, then a coined name: the name is past the title's first half
+
+    def __init__(self, seed: int) -> None:
+        self._rng = random.Random(f"{seed}:titles")
+        self._recent: deque[tuple[str, bool]] = deque(maxlen=500)
+
+    def title(self, shared: str, english: bool) -> str:
+        rng = self._rng
+        roll = rng.random()
+        earlier = [title for title, is_english in self._recent if is_english == english]
+        if roll < self.REMAKE and earlier:
+            title = rng.choice(earlier)
+        elif roll < self.REMAKE + self.SEQUEL and earlier:
+            sequels = words.SEQUELS if english else words.RU_SEQUELS
+            title = (
+                f"{rng.choice(earlier)}: {shared}"
+                if rng.random() < 0.5
+                else f"{rng.choice(earlier)} {rng.choice(sequels)}"
+            )
+        elif roll < self.REMAKE + self.SEQUEL + self.WORDS_ONLY:
+            title = shared
+        elif roll < self.REMAKE + self.SEQUEL + self.WORDS_ONLY + self.NAME_LAST:
+            title = f"{shared} {self._name(english)}"
+        elif rng.random() < 0.15:
+            title = self._name(english)
+        else:
+            title = f"{self._name(english)} {shared}"
+        self._recent.append((title, english))
+        return title
+
+    def _name(self, english: bool) -> str:
+        syllables = words.EN_SYLLABLES if english else words.RU_SYLLABLES
+        # Three syllables at least: shorter names would mostly be the beginnings of longer ones.
+        return "".join(self._rng.choices(syllables, k=self._rng.randint(3, 4))).capitalize()
+
+
 @dataclass
 class FilmBatch:
     films: list[FilmRow]
@@ -99,6 +151,7 @@ class FilmBatch:
 def film_batches(seed: int, size: CatalogueSize, batch_size: int = 5000) -> Iterator[FilmBatch]:
     """Films with their genre and person links, `batch_size` films at a time."""
     rng = random.Random(f"{seed}:films")
+    titles = Titles(seed)
     persons = size.persons
     # Every person gets into at least one film: film n takes the next `fresh` people in turn.
     fresh = math.ceil(persons / size.films)
@@ -107,7 +160,8 @@ def film_batches(seed: int, size: CatalogueSize, batch_size: int = 5000) -> Iter
     for number in range(size.films):
         film_id = stable_uuid(seed, "film", number)
         title_words = _text(rng, words.EN_TITLE_WORDS, words.RU_TITLE_WORDS)
-        title = " ".join(rng.sample(title_words, rng.randint(1, 3)))
+        shared = " ".join(rng.sample(title_words, rng.randint(1, 3)))
+        title = titles.title(shared, english=title_words is words.EN_TITLE_WORDS)
         rating = None if rng.random() < 0.08 else round(rng.uniform(1.0, 9.9), 1)
         created_on = None if rng.random() < 0.1 else date(1950, 1, 1) + timedelta(days=rng.randrange(27000))
         kind = "tv_show" if rng.random() < 0.15 else "movie"
