@@ -20,8 +20,8 @@ Each query is sent as the very body the API sends (`api.repositories.films.searc
 `api.repositories.persons`), in `_msearch` batches, and again as the single `multi_match` the
 API sent before (the baseline, measured in the same run). Printed per kind: MRR@10 and top-1
 rate for both, and the worst queries. Targets: exact title first for 100% of distinct titles,
-MRR@10 >= 0.97 with one typo, >= 0.9 for prefixes. `--sample N` caps the titles per kind
-(seeded; 0: every title). Scratch databases and indices are removed at the end.
+MRR@10 >= 0.97 with one typo, >= 0.9 for prefixes. `--sample N` (default 5,000) caps the titles
+per kind (seeded; 0: every title). Scratch databases and indices are removed at the end.
 """
 
 from __future__ import annotations
@@ -447,7 +447,10 @@ def main() -> int:
     )
     parser.add_argument("--films", default="1000,100000", help="comma-separated catalogue sizes")
     parser.add_argument(
-        "--sample", type=int, default=0, help="at most this many titles (and names) per size; 0: all"
+        "--sample",
+        type=int,
+        default=5000,
+        help="at most this many titles (and names) per size, seeded; 0: all",
     )
     parser.add_argument(
         "--seed", type=int, default=None, help="typo and sample seed (default: random, printed)"
