@@ -46,7 +46,7 @@ def test_titles_hold_the_hard_cases_of_search():
     inside = [
         t
         for t in distinct
-        if any(o != t and o.startswith(t + " ") or o.startswith(t + ":") for o in distinct)
+        if any((o != t and o.startswith(t + " ")) or o.startswith(t + ":") for o in distinct)
     ]
     assert len(inside) >= 50
     assert sum(1 for t in titles if ":" in t) >= 20  # punctuation to fold
