@@ -525,7 +525,13 @@ def test_compose_healthcheck_passes_on_the_native_server_and_fails_on_a_closed_p
     assert (stack.pg_port, stack.redis_port, stack.es_port) == tuple(SERVER_PORTS.values())
     definition = compose(compose_file)["services"][service]
     kind, *words = definition["healthcheck"]["test"]
-    variables = {"POSTGRES_USER": stack.pg_user, "POSTGRES_PASSWORD": stack.pg_password}
+    # What compose reads from .env. AUTH_DB_PASSWORD is required (`:?`) by the postgres service's
+    # environment for its init script; a healthcheck never uses it, so any value stands in for it.
+    variables = {
+        "POSTGRES_USER": stack.pg_user,
+        "POSTGRES_PASSWORD": stack.pg_password,
+        "AUTH_DB_PASSWORD": "rehearsal",
+    }
     env = {
         key: _interpolated(str(value), variables) for key, value in definition.get("environment", {}).items()
     }
