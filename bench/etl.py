@@ -34,6 +34,7 @@ from bench.figures import Figure, save
 from catalogue import SCHEMA_SQL
 from catalogue.generator import CatalogueSize, load
 from cinema_etl import extract, pipeline, transform
+from cinema_etl import load as es_load
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -68,10 +69,7 @@ def drop_database(admin_dsn: str, dsn: str) -> None:
 
 
 def delete_indices(es: Elasticsearch, prefix: str) -> None:
-    es.indices.delete(
-        index=",".join(es_mappings.index_name(n, prefix) for n in es_mappings.INDICES),
-        ignore_unavailable=True,
-    )
+    es_load.delete_indices(es, [es_mappings.index_name(n, prefix) for n in es_mappings.INDICES])
 
 
 def clean_up(es: Elasticsearch, admin_dsn: str, dsn: str, prefixes: list[str]) -> None:

@@ -1,4 +1,5 @@
-"""Writes to Elasticsearch: index creation from `es_mappings`, bulk upserts and deletes by id.
+"""Writes to Elasticsearch: index creation from `es_mappings`, alias swaps, bulk upserts and
+deletes by id.
 
 Documents are written whole by id (`index` actions), so a batch written twice leaves one
 document. Outside the first load of a fresh index, each batch is first compared with what the
@@ -7,12 +8,13 @@ run knows whether it changed the index (and whether to bump the index's generati
 and it is cheaper than `update` with `doc_as_upsert`, which makes Elasticsearch fetch, merge and
 compare every document on its side.
 
-Functions that only talk to Elasticsearch take the physical `index_name`; those that also need
-the mapping take the logical `index` as well (see `es_mappings`).
+Functions take the name they write to: an `index_name` (an alias) or a `versioned_name` (the
+concrete index being built), see `es_mappings`; those that also need the mapping take its body.
 """
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from itertools import islice
@@ -20,8 +22,6 @@ from typing import Any, TypeVar
 
 from elasticsearch import Elasticsearch
 from elasticsearch.helpers import BulkIndexError, scan, streaming_bulk
-
-import es_mappings
 
 T = TypeVar("T")
 # (id, document) pairs to write; a None document deletes the id.
@@ -53,18 +53,45 @@ def index_exists(es: Elasticsearch, index_name: str) -> bool:
     return bool(es.indices.exists(index=index_name))
 
 
-def create_index(es: Elasticsearch, index: str, index_name: str, meta: Mapping[str, Any]) -> bool:
-    """Create `index_name` from the `index` mapping with `meta` in its `_meta`; False when it
-    already exists.
+def concrete_indices(es: Elasticsearch, index_name: str) -> list[str]:
+    """The concrete indices `index_name` resolves to: those behind the alias, `[index_name]` for
+    a plain index (an installation from before aliases, or a restore of an older snapshot), none
+    when it is missing."""
+    return sorted(es.indices.get(index=index_name, ignore_unavailable=True).body)
+
+
+def delete_indices(es: Elasticsearch, index_names: list[str]) -> None:
+    """Delete the concrete indices behind `index_names` (Elasticsearch refuses to delete through
+    an alias), and with them the aliases; missing names are skipped."""
+    concrete = sorted({name for index_name in index_names for name in concrete_indices(es, index_name)})
+    if concrete:
+        es.indices.delete(index=",".join(concrete), ignore_unavailable=True)
+
+
+def create_index(
+    es: Elasticsearch,
+    body: Mapping[str, Any],
+    versioned_name: str,
+    meta: Mapping[str, Any],
+    alias: str | None = None,
+) -> bool:
+    """Create `versioned_name` from `body` (see `es_mappings.index_body`) with `meta` in its
+    `_meta`, and with `alias` when given (the same call: the name never points at nothing); False
+    when it already exists.
 
     It is created without periodic refresh, as Elasticsearch advises for a bulk load:
-    `finish_loading` restores the mapping's refresh interval when the first load is done.
+    `finish_loading` restores the body's refresh interval when the first load is done.
     """
-    body = es_mappings.index_body(index)
+    body = copy.deepcopy(dict(body))
     body["mappings"]["_meta"] = dict(meta)
     body["settings"]["refresh_interval"] = "-1"
     try:
-        es.indices.create(index=index_name, settings=body["settings"], mappings=body["mappings"])
+        es.indices.create(
+            index=versioned_name,
+            settings=body["settings"],
+            mappings=body["mappings"],
+            aliases={alias: {}} if alias else None,
+        )
     except Exception as error:  # another run created it first
         if getattr(error, "error", "") == "resource_already_exists_exception":
             return False
@@ -72,9 +99,19 @@ def create_index(es: Elasticsearch, index: str, index_name: str, meta: Mapping[s
     return True
 
 
-def finish_loading(es: Elasticsearch, index: str, index_name: str) -> None:
-    """Back to the mapping's refresh interval after the first load, and make the load visible."""
-    interval = es_mappings.index_body(index)["settings"].get("refresh_interval", "1s")
+def swap_alias(es: Elasticsearch, alias: str, versioned_name: str, replaced: list[str]) -> None:
+    """Point `alias` at `versioned_name` and drop the `replaced` indices, in one atomic call:
+    readers of `alias` see the old index, then the new one, never neither. A plain index named
+    like the alias is among `replaced` (an alias cannot be added beside an index of its name,
+    but `remove_index` and `add` in one call replace one by the other)."""
+    actions: list[dict[str, Any]] = [{"add": {"index": versioned_name, "alias": alias}}]
+    actions += [{"remove_index": {"index": name}} for name in replaced]
+    es.indices.update_aliases(actions=actions)
+
+
+def finish_loading(es: Elasticsearch, body: Mapping[str, Any], index_name: str) -> None:
+    """Back to the body's refresh interval after the first load, and make the load visible."""
+    interval = body["settings"].get("refresh_interval", "1s")
     es.indices.put_settings(index=index_name, settings={"index": {"refresh_interval": interval}})
     es.indices.refresh(index=index_name)
 

@@ -145,6 +145,8 @@ class RunReport:
     index_name: str
     created: bool = False
     resynced: bool = False
+    # Set when the run built a new concrete index and swapped the alias to it: the ones it dropped.
+    replaced: list[str] = field(default_factory=list)
     rows_read: dict[str, int] = field(default_factory=dict)
     counts: load.WriteCounts = field(default_factory=load.WriteCounts)
     generation: int | None = None
@@ -163,6 +165,7 @@ class RunReport:
             f" unchanged {self.counts.unchanged}"
             + (" (index created)" if self.created else "")
             + (" (resynced)" if self.resynced else "")
+            + (f" (rebuilt, replacing {', '.join(self.replaced)})" if self.replaced else "")
             + (f"; generation now {self.generation}" if self.generation is not None else "")
             + f"; journal backlog at start {self.lag_before.summary()}, at end {self.lag_after.summary()}"
             + f"; {self.seconds:.2f} s"
@@ -178,6 +181,7 @@ class RunReport:
             "unchanged": self.counts.unchanged,
             "created": self.created,
             "resynced": self.resynced,
+            "replaced": list(self.replaced),
             "generation": self.generation,
             "journal_backlog_at_start": self.lag_before.rows,
             "oldest_unindexed_change_age_s_at_start": self.lag_before.oldest_age_seconds,
@@ -248,10 +252,16 @@ def prefetched(items: Iterator[T], depth: int = 2) -> Iterator[T]:
 
 
 class IndexRun:
-    """One run that brings `index` (its physical name carries `prefix`) to Postgres's current
-    state, one method per phase; see the module docstring. The phases share the index's state,
-    which they advance, and the report, which they fill. `conn` must be an autocommit connection
-    (see `extract.prepare`); `cache` receives the generation bump, None skips it (benchmarks).
+    """One run that brings `index` (its names carry `prefix`) to Postgres's current state, one
+    method per phase; see the module docstring. The phases share the index's state, which they
+    advance, and the report, which they fill. `conn` must be an autocommit connection (see
+    `extract.prepare`); `cache` receives the generation bump, None skips it (benchmarks). `body`
+    is the index's settings and mappings, by default `es_mappings.index_body(index)`.
+
+    The run writes to the concrete index `versioned_name`. When the alias `index_name` points
+    elsewhere (an older body, or a plain index of that name from before aliases), the run builds
+    `versioned_name` beside it from Postgres, catches up with the journal, then swaps the alias
+    and drops the old index in one call (`swap_alias`); a failed build resumes from its state.
 
     The state is written only after the documents it covers were acknowledged (`_save`), so a
     run that fails anywhere leaves a position the next run carries on from.
@@ -265,12 +275,17 @@ class IndexRun:
         index: str,
         prefix: str = "",
         batch_size: int = 1000,
+        body: dict[str, Any] | None = None,
     ) -> None:
         self.conn, self.es, self.cache = conn, es, cache
         self.index, self.prefix, self.batch_size = index, prefix, batch_size
         self.spec = SPECS[index]
+        self.body = body if body is not None else es_mappings.index_body(index)
         self.index_name = es_mappings.index_name(index, prefix)
+        self.versioned_name = es_mappings.versioned_name(index, prefix, self.body)
         self.report = RunReport(index_name=self.index_name)
+        # Set by `start`: what the alias points at instead of `versioned_name` (None: already there).
+        self.to_replace: list[str] | None = None
         # Set by `start`: the journal's position and the index's state.
         self.position: journal.JournalPosition
         self.state: state.IndexState
@@ -287,6 +302,7 @@ class IndexRun:
                 self.scan_own_table()
                 self.sync_journal()
                 self.sweep()
+                self.swap()
             except BaseException:
                 self.keep_changes_of_failed_run()
                 raise
@@ -298,13 +314,20 @@ class IndexRun:
 
     def start(self) -> None:
         """Read where the journal and the index stand: a missing index is created with a fresh
-        state, an unusable state (restored, foreign or pruned past) starts a resync."""
+        state (with the alias when there is none yet, else beside the index it serves), an
+        unusable state (restored, foreign or pruned past) starts a resync."""
         journal.ensure_installed(self.conn)
         self.position = journal.position(self.conn)
         self.last_save = time.monotonic()
-        if not load.index_exists(self.es, self.index_name) and self._create_index():
+        live = load.concrete_indices(self.es, self.index_name)
+        if self.versioned_name not in live:
+            self.to_replace = live
+            log.info(
+                "%s: building %s (now %s)", self.index_name, self.versioned_name, ", ".join(live) or "missing"
+            )
+        if not load.index_exists(self.es, self.versioned_name) and self._create_index(alias=not live):
             return
-        stored = state.read(self.es, self.index_name)
+        stored = state.read(self.es, self.versioned_name)
         if (
             stored is None
             or stored.origin != self.position.origin
@@ -322,14 +345,19 @@ class IndexRun:
             self.state, self.written_meta = stored, stored.to_meta()
         self.report.lag_before = self._lag()
 
-    def _create_index(self) -> bool:
-        """Create the missing index with its state; False when another run created it first."""
+    def _create_index(self, alias: bool) -> bool:
+        """Create the missing concrete index with its state, and the alias with it when `alias`;
+        False when another run created it first."""
         fresh = self._initial_state()
         fresh.fresh = True
         meta = {state.META_KEY: fresh.to_meta()}
-        self.report.created = load.create_index(self.es, self.index, self.index_name, meta)
+        self.report.created = load.create_index(
+            self.es, self.body, self.versioned_name, meta, alias=self.index_name if alias else None
+        )
         if self.report.created:
             self.state, self.written_meta = fresh, fresh.to_meta()
+            if alias:
+                self.to_replace = None
         return self.report.created
 
     def _initial_state(self) -> state.IndexState:
@@ -359,7 +387,7 @@ class IndexRun:
                 self._save(throttled=True)
         self.state.scan_pending = False
         if self.state.fresh:
-            load.finish_loading(self.es, self.index, self.index_name)
+            load.finish_loading(self.es, self.body, self.versioned_name)
             self.state.fresh = False
         self._save()
 
@@ -409,11 +437,22 @@ class IndexRun:
         """After a resync: documents whose row is gone (or became a placeholder) go."""
         if not self.state.sweep_pending:
             return
-        load.refresh(self.es, self.index_name)
-        for ids in load.scan_ids(self.es, self.index_name, self.batch_size):
+        load.refresh(self.es, self.versioned_name)
+        for ids in load.scan_ids(self.es, self.versioned_name, self.batch_size):
             self._count(f"{self.spec.table} swept", len(ids))
             self._load_ids(ids)
         self.state.sweep_pending = False
+
+    def swap(self) -> None:
+        """A new concrete index, now complete and caught up, replaces what the alias served. The
+        generation is bumped even if no document changed: the mapping did."""
+        if self.to_replace is None:
+            return
+        load.refresh(self.es, self.versioned_name)
+        load.swap_alias(self.es, self.index_name, self.versioned_name, self.to_replace)
+        log.info("%s: now %s, dropped %s", self.index_name, self.versioned_name, ", ".join(self.to_replace))
+        self.report.replaced, self.to_replace = self.to_replace, None
+        self.state.bump_pending = True
 
     def keep_changes_of_failed_run(self) -> None:
         """Keep what was acknowledged (positions only advance past loaded batches), and with it
@@ -424,7 +463,7 @@ class IndexRun:
         try:
             self._save()
             if self.cache is not None:
-                load.refresh(self.es, self.index_name)
+                load.refresh(self.es, self.versioned_name)
                 self.cache.incr(es_mappings.generation_key(self.index, self.prefix))
         except Exception as error:  # the original failure is the one to raise
             log.warning("%s: could not record the changes of a failed run: %s", self.index_name, error)
@@ -435,7 +474,7 @@ class IndexRun:
         under the new generation for the whole TTL."""
         if not self.state.bump_pending:
             return
-        load.refresh(self.es, self.index_name)
+        load.refresh(self.es, self.versioned_name)
         if self.cache is None:
             return
         try:
@@ -465,13 +504,13 @@ class IndexRun:
             return
         meta = self.state.to_meta()
         if meta != self.written_meta:
-            state.write(self.es, self.index_name, self.state)
+            state.write(self.es, self.versioned_name, self.state)
             self.written_meta = meta
         self.last_save = time.monotonic()
 
     def _load_documents(self, documents: load.Documents) -> None:
         counts = load.write(
-            self.es, self.index_name, documents, plain_index=self.state.fresh, chunk_size=self.batch_size
+            self.es, self.versioned_name, documents, plain_index=self.state.fresh, chunk_size=self.batch_size
         )
         self.report.counts.add(counts)
         if counts.changed:

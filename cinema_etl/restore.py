@@ -132,7 +132,8 @@ def register_repository(es: Elasticsearch) -> None:
 
 
 def restore_elasticsearch(es: Elasticsearch, backups: Backups, prefix: str = "") -> Outcome:
-    """Restore every missing index from the committed snapshot; indices that exist are left alone."""
+    """Restore every missing index from the committed snapshot, with its alias; indices that
+    exist are left alone."""
     missing = [
         index
         for index in es_mappings.INDICES
@@ -143,10 +144,11 @@ def restore_elasticsearch(es: Elasticsearch, backups: Backups, prefix: str = "")
     if not backups.has_snapshot():
         raise FileNotFoundError(f"no snapshot repository in {backups.snapshot_dir}")
     register_repository(es)
-    snapshot_index_names = ",".join(es_mappings.index_name(index, SNAPSHOT_PREFIX) for index in missing)
+    # The snapshot holds each index under its versioned name (a plain name in older snapshots).
+    snapshot_index_names = ",".join(f"{es_mappings.index_name(index, SNAPSHOT_PREFIX)}*" for index in missing)
     log.info("restoring %s from snapshot %s/%s", snapshot_index_names, REPOSITORY, SNAPSHOT)
     try:
-        es.snapshot.restore(
+        response = es.snapshot.restore(
             repository=REPOSITORY,
             snapshot=SNAPSHOT,
             indices=snapshot_index_names,
@@ -161,6 +163,15 @@ def restore_elasticsearch(es: Elasticsearch, backups: Backups, prefix: str = "")
         if "already exists" in str(error):
             return Outcome(False, f"an index appeared while restoring: {error}")
         raise
+    restored = set(response["snapshot"]["indices"])
+    aliases = [
+        {"add": {"index": name, "alias": es_mappings.index_name(index, prefix)}}
+        for index in missing
+        for name in restored
+        if name.startswith(f"{es_mappings.index_name(index, prefix)}_")
+    ]
+    if aliases:
+        es.indices.update_aliases(actions=aliases)
     es.cluster.health(
         index=",".join(es_mappings.index_name(index, prefix) for index in missing), wait_for_status="yellow"
     )

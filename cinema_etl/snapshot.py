@@ -21,7 +21,7 @@ from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
 import es_mappings
-from cinema_etl import extract, pipeline, restore
+from cinema_etl import extract, load, pipeline, restore
 
 log = logging.getLogger("cinema_etl.snapshot")
 BUILD_REPOSITORY = "cinema_snapshot_build"
@@ -37,19 +37,20 @@ def build(admin_dsn: str, es: Elasticsearch, work_dir: Path, backups: restore.Ba
         admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(scratch_db)))
     try:
         log.info("%s", restore.restore_postgres(scratch_dsn, backups).reason)
-        es.indices.delete(index=",".join(index_names), ignore_unavailable=True)
+        load.delete_indices(es, index_names)
         with extract.connect(scratch_dsn) as conn:
             for index in es_mappings.INDICES:
                 pipeline.IndexRun(conn, es, None, index, restore.SNAPSHOT_PREFIX).run()
         es.indices.refresh(index=",".join(index_names))
         counts = {index_name: es.count(index=index_name)["count"] for index_name in index_names}
+        concrete = [name for index_name in index_names for name in load.concrete_indices(es, index_name)]
         es.snapshot.create_repository(
             name=BUILD_REPOSITORY, repository={"type": "fs", "settings": {"location": str(repo_dir)}}
         )
         es.snapshot.create(
             repository=BUILD_REPOSITORY,
             snapshot=restore.SNAPSHOT,
-            indices=",".join(index_names),
+            indices=",".join(concrete),
             include_global_state=False,
             wait_for_completion=True,
         )
@@ -59,7 +60,7 @@ def build(admin_dsn: str, es: Elasticsearch, work_dir: Path, backups: restore.Ba
         log.info("wrote %s: %s", backups.snapshot_dir, counts)
         return counts
     finally:
-        es.indices.delete(index=",".join(index_names), ignore_unavailable=True)
+        load.delete_indices(es, index_names)
         with psycopg.connect(admin_dsn, autocommit=True) as admin:
             admin.execute(
                 sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(scratch_db))

@@ -87,8 +87,9 @@ def cache_client() -> redis.Redis:
 ETL_DOC = """
 ### {dag_id}: keeps the `{index}` index in step with Postgres
 
-Each run brings `{index}` (created from `es_mappings/{index}.json` when missing) to the
-catalogue's current state and writes only what changed, as recorded by the journal
+Each run brings `{index}` (created from `es_mappings/{index}.json` when missing; when that
+mapping changed, rebuilt beside the old index and swapped in by its alias, listed under
+`replaced`) to the catalogue's current state and writes only what changed, as recorded by the journal
 (`etl.journal`, filled by triggers on every catalogue table, whatever the statement: UPDATE
 without `modified`, COPY, TRUNCATE): `content.{table}` rows and their links; {related}. When the
 index changed, its generation key in Redis is bumped, so the content API's cache moves on{extra}.

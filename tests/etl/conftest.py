@@ -73,10 +73,10 @@ def index_prefix(es, cache) -> Iterator[str]:
     """A fresh `test_etl_<random>_` prefix; its indices and generation keys go afterwards."""
     prefix = f"test_etl_{uuid.uuid4().hex[:10]}_"
     yield prefix
-    es.indices.delete(
-        index=",".join(es_mappings.index_name(index, prefix) for index in es_mappings.INDICES),
-        ignore_unavailable=True,
-    )
+    # Behind each alias, the concrete index (or, mid-test, the indices) of any version.
+    leftovers = es.indices.get(index=f"{prefix}*", expand_wildcards="all").body
+    if leftovers:
+        es.indices.delete(index=",".join(leftovers), ignore_unavailable=True)
     cache.delete(*(es_mappings.generation_key(index, prefix) for index in es_mappings.INDICES))
 
 
