@@ -7,8 +7,12 @@ share one cache entry.
 
 from __future__ import annotations
 
+import base64
+import binascii
+import hashlib
+import json
 from collections.abc import Mapping, Sequence
-from typing import Literal, Self, TypeVar
+from typing import Any, Literal, Self, TypeVar
 from uuid import UUID
 
 from pydantic import (
@@ -49,12 +53,68 @@ class PageQuery(BaseModel):
         window = (info.context or {}).get("result_window")
         page_size = info.data.get("page_size")
         if window and page_size and page_number * page_size > window:
-            raise ValueError(f"page_number * page_size must not exceed {window}")
+            raise ValueError(
+                f"page_number * page_size must not exceed {window}; "
+                'go further with `cursor` (the Link rel="next" header carries it)'
+            )
         return page_number
 
     @property
     def offset(self) -> int:
         return (self.page_number - 1) * self.page_size
+
+
+# What a cursor is not bound to: the page it starts (its own position) and the page's size.
+_UNBOUND = {"cursor", "page_number", "page_size"}
+
+
+class CursorQuery(PageQuery):
+    """Pagination that can also go past the result window: `cursor`, from a `Link: rel="next"`
+    header, holds the sort values of the last item seen (Elasticsearch `search_after`).
+
+    A cursor is base64url JSON of those values and a digest of them with the endpoint's model and
+    every parameter but the position; a cursor changed by hand or taken from another sort, query
+    or filter fails the digest and is answered 422, instead of silently paging something else.
+    """
+
+    cursor: str | None = Field(
+        default=None,
+        description='where the page starts: the `cursor` of the previous answer\'s `Link: rel="next"`; '
+        "not with `page_number`",
+    )
+
+    @model_validator(mode="after")
+    def _cursor_of_this_request(self) -> Self:
+        if self.cursor is None:
+            return self
+        if "page_number" in self.model_fields_set:
+            raise FieldError("cursor", "give either cursor or page_number, not both")
+        self._check_cursor(self.cursor)
+        return self
+
+    def _check_cursor(self, cursor: str) -> list[Any]:
+        try:
+            values, digest = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+        except (binascii.Error, ValueError, TypeError):
+            raise FieldError("cursor", "not a cursor this API issued") from None
+        if not isinstance(values, list) or digest != self._digest(values):
+            raise FieldError("cursor", "not a cursor of this request (another sort, query or filter?)")
+        return values
+
+    def _digest(self, values: list[Any]) -> str:
+        bound = self.model_dump(mode="json", exclude=_UNBOUND)
+        text = json.dumps([type(self).__name__, bound, values], sort_keys=True)
+        return hashlib.sha256(text.encode()).hexdigest()[:32]
+
+    @property
+    def after(self) -> list[Any] | None:
+        """The sort values to search after, or None on a page-number request."""
+        return None if self.cursor is None else self._check_cursor(self.cursor)
+
+    def next_cursor(self, after: list[Any]) -> str:
+        """The cursor of the page that follows the item whose sort values are `after`."""
+        text = json.dumps([after, self._digest(after)], separators=(",", ":"))
+        return base64.urlsafe_b64encode(text.encode()).decode().rstrip("=")
 
 
 class FilmFilters(BaseModel):
@@ -117,11 +177,11 @@ class FieldError(ValueError):
         self.field = field
 
 
-class FilmListQuery(PageQuery, FilmFilters):
+class FilmListQuery(CursorQuery, FilmFilters):
     sort: FilmSort = "-imdb_rating"
 
 
-class SearchQuery(PageQuery):
+class SearchQuery(CursorQuery):
     query: str
 
     @field_validator("query", mode="before")

@@ -9,11 +9,12 @@ from elastic_transport import TransportError
 from elasticsearch import ApiError, AsyncElasticsearch, NotFoundError
 
 from api.errors import DependencyUnavailable
+from api.models.query import CursorQuery, PageQuery
 from es_mappings import index_name
 
 log = logging.getLogger(__name__)
 
-SEARCH_FILTER = ["hits.total.value", "hits.hits._source"]
+SEARCH_FILTER = ["hits.total.value", "hits.hits._source", "hits.hits.sort"]
 
 
 class ElasticIndex:
@@ -26,20 +27,17 @@ class ElasticIndex:
         self.index_name = index_name(index, prefix)
 
     async def search(self, **request: Any) -> dict[str, Any]:
-        """The hits' sources and the total only: less JSON for Elasticsearch to write and us to read."""
-        try:
-            response = await self._es.search(index=self.index_name, filter_path=SEARCH_FILTER, **request)
-        except NotFoundError as error:
-            raise self._missing_index(error) from None
-        except (ApiError, TransportError) as error:
-            raise self._unavailable(error) from None
-        body: dict[str, Any] = response.body
-        return body
+        """The hits' sources and sort values and the total only: less JSON for Elasticsearch to
+        write and us to read."""
+        return await self._search(SEARCH_FILTER, **request)
 
     async def aggregate(self, **request: Any) -> dict[str, Any]:
         """A search for its aggregations (the whole `aggregations` part, no hits)."""
+        return await self._search(["aggregations"], **request)
+
+    async def _search(self, filter_path: list[str], **request: Any) -> dict[str, Any]:
         try:
-            response = await self._es.search(index=self.index_name, filter_path=["aggregations"], **request)
+            response = await self._es.search(index=self.index_name, filter_path=filter_path, **request)
         except NotFoundError as error:
             raise self._missing_index(error) from None
         except (ApiError, TransportError) as error:
@@ -78,6 +76,28 @@ def total_hits(response: dict[str, Any]) -> int:
     return int(response["hits"]["total"]["value"])
 
 
-def sources(response: dict[str, Any]) -> list[dict[str, Any]]:
+def _hits(response: dict[str, Any]) -> list[dict[str, Any]]:
     # With filter_path, a search without hits has no `hits.hits` at all.
-    return [hit["_source"] for hit in response["hits"].get("hits", [])]
+    hits: list[dict[str, Any]] = response["hits"].get("hits", [])
+    return hits
+
+
+def page_request(query: PageQuery) -> dict[str, Any]:
+    """The paging part of a search: `from_` for a page number, `search_after` for a cursor (with
+    one hit more, which tells whether a next page exists without counting positions)."""
+    after = query.after if isinstance(query, CursorQuery) else None
+    if after is not None:
+        return {"search_after": after, "size": query.page_size + 1, "track_total_hits": True}
+    return {"from_": query.offset, "size": query.page_size, "track_total_hits": True}
+
+
+def paged(response: dict[str, Any], query: PageQuery) -> tuple[list[dict[str, Any]], int, list[Any] | None]:
+    """The page's sources, the total, and the sort values of its last hit when more follow."""
+    hits, total = _hits(response), total_hits(response)
+    if isinstance(query, CursorQuery) and query.cursor is not None:
+        more = len(hits) > query.page_size
+        hits = hits[: query.page_size]
+    else:
+        more = query.offset + len(hits) < total
+    after = hits[-1]["sort"] if more and hits else None
+    return [hit["_source"] for hit in hits], total, after

@@ -9,7 +9,7 @@ from api.models.facets import DecadeCount, Facets, GenreCount, RatingCount, Type
 from api.models.film import Film, FilmShort, GenreRef, PersonRef
 from api.models.page import Page
 from api.models.query import FacetQuery, FilmFilters, FilmListQuery, FilmSearchQuery
-from api.repositories.elastic import ElasticIndex, sources, total_hits
+from api.repositories.elastic import ElasticIndex, page_request, paged
 from api.repositories.relevance import FILM_ORDER, film_query
 
 SHORT_FIELDS = ["id", "title", "imdb_rating"]
@@ -55,12 +55,12 @@ def film_from_doc(doc: dict[str, Any]) -> Film:
     )
 
 
-def short_page(response: dict[str, Any]) -> Page[FilmShort]:
+def short_page(response: dict[str, Any], query: FilmListQuery | FilmSearchQuery) -> Page[FilmShort]:
+    docs, total, after = paged(response, query)
     items = [
-        FilmShort(uuid=doc["id"], title=doc["title"], imdb_rating=doc.get("imdb_rating"))
-        for doc in sources(response)
+        FilmShort(uuid=doc["id"], title=doc["title"], imdb_rating=doc.get("imdb_rating")) for doc in docs
     ]
-    return Page[FilmShort](items=items, total=total_hits(response))
+    return Page[FilmShort](items=items, total=total, after=after)
 
 
 PEOPLE_PATHS = {"actor": "actors", "writer": "writers", "director": "directors"}
@@ -192,10 +192,8 @@ def search_request(query: FilmSearchQuery) -> dict[str, Any]:
     return {
         "query": {"bool": {"must": [text], "filter": filters}} if filters else text,
         "sort": FILM_ORDER,
-        "from_": query.offset,
-        "size": query.page_size,
         "source": SHORT_FIELDS,
-        "track_total_hits": True,
+        **page_request(query),
     }
 
 
@@ -211,15 +209,13 @@ class ElasticFilmRepository:
         response = await self._index.search(
             query={"bool": {"filter": filter_clauses(query)}},
             sort=SORTS[query.sort],
-            from_=query.offset,
-            size=query.page_size,
             source=SHORT_FIELDS,
-            track_total_hits=True,
+            **page_request(query),
         )
-        return short_page(response)
+        return short_page(response, query)
 
     async def search(self, query: FilmSearchQuery) -> Page[FilmShort]:
-        return short_page(await self._index.search(**search_request(query)))
+        return short_page(await self._index.search(**search_request(query)), query)
 
     async def facets(self, query: FacetQuery) -> Facets:
         return facets_from(await self._index.aggregate(**facets_request(query)))

@@ -7,8 +7,8 @@ from uuid import UUID
 
 from api.models.genre import Genre
 from api.models.page import Page
-from api.models.query import PageQuery
-from api.repositories.elastic import ElasticIndex, sources, total_hits
+from api.models.query import CursorQuery
+from api.repositories.elastic import ElasticIndex, page_request, paged
 
 # The response cache's operation for each method of the interface (see CachedRepository).
 CACHE_OPERATIONS = {"get": "genre", "list": "genres"}
@@ -17,7 +17,7 @@ CACHE_OPERATIONS = {"get": "genre", "list": "genres"}
 class GenreRepository(Protocol):
     async def get(self, genre_id: UUID) -> Genre | None: ...
 
-    async def list(self, query: PageQuery) -> Page[Genre]: ...
+    async def list(self, query: CursorQuery) -> Page[Genre]: ...
 
 
 def genre_from_doc(doc: dict[str, Any]) -> Genre:
@@ -37,13 +37,11 @@ class ElasticGenreRepository:
         doc = await self._index.get(str(genre_id))
         return None if doc is None else genre_from_doc(doc)
 
-    async def list(self, query: PageQuery) -> Page[Genre]:
+    async def list(self, query: CursorQuery) -> Page[Genre]:
         response = await self._index.search(
             query={"match_all": {}},
             sort=[{"name.raw": "asc"}, {"id": "asc"}],
-            from_=query.offset,
-            size=query.page_size,
-            track_total_hits=True,
+            **page_request(query),
         )
-        items = [genre_from_doc(doc) for doc in sources(response)]
-        return Page[Genre](items=items, total=total_hits(response))
+        docs, total, after = paged(response, query)
+        return Page[Genre](items=[genre_from_doc(doc) for doc in docs], total=total, after=after)

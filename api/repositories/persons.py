@@ -13,7 +13,7 @@ from api.models.film import FilmShort
 from api.models.page import Page
 from api.models.person import Person, PersonFilm
 from api.models.query import PageQuery, SearchQuery
-from api.repositories.elastic import ElasticIndex, sources, total_hits
+from api.repositories.elastic import ElasticIndex, page_request, paged
 from api.repositories.relevance import PERSON_ORDER, person_query
 
 # The response cache's operation for each method of the interface (see CachedRepository).
@@ -60,9 +60,7 @@ class ElasticPersonRepository:
         response = await self._index.search(
             query=person_query(query.query),
             sort=PERSON_ORDER,
-            from_=query.offset,
-            size=query.page_size,
-            track_total_hits=True,
+            **page_request(query),
         )
-        items = [person_from_doc(doc) for doc in sources(response)]
-        return Page[Person](items=items, total=total_hits(response))
+        docs, total, after = paged(response, query)
+        return Page[Person](items=[person_from_doc(doc) for doc in docs], total=total, after=after)

@@ -7,7 +7,7 @@ from sanic_ext import openapi
 
 from api.context import ApiRequest
 from api.models.genre import Genre
-from api.models.query import PageQuery, parse_id
+from api.models.query import CursorQuery, parse_id
 from api.routes.params import path_id, query_params
 from api.routes.responses import model_response, page_response
 from openapi30 import json_content
@@ -18,8 +18,8 @@ genres = Blueprint("genres", url_prefix="/api/v1/genres", strict_slashes=False)
 @genres.get("/")
 @openapi.summary("Genres by name")
 @openapi.response(200, json_content(list[Genre]))
-@query_params(PageQuery)
-async def genre_list(request: ApiRequest, query: PageQuery) -> HTTPResponse:
+@query_params(CursorQuery)
+async def genre_list(request: ApiRequest, query: CursorQuery) -> HTTPResponse:
     page = await request.app.ctx.genres.genres(query)
     return page_response(request, page, query)
 

@@ -1,5 +1,6 @@
 """JSON bodies straight from the pydantic models (its serializer is faster than dict + dumps);
-lists are bare arrays with the total in `X-Total-Count` and neighbours in `Link`."""
+lists are bare arrays with the total in `X-Total-Count` and neighbours in `Link` (the next page
+by cursor wherever the list takes one, so that following `next` never meets the result window)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from sanic import HTTPResponse
 
 from api.context import ApiRequest
 from api.models.page import Page
-from api.models.query import PageQuery
+from api.models.query import CursorQuery, PageQuery
 
 JSON = "application/json"
 
@@ -39,21 +40,29 @@ def list_response(items: list[Any]) -> HTTPResponse:
 def page_response(request: ApiRequest, page: Page[Any], query: PageQuery) -> HTTPResponse:
     body = _list_adapter(type(page.items[0])).dump_json(page.items) if page.items else b"[]"
     headers = {"X-Total-Count": str(page.total)}
-    links = _links(request, query, page.total)
+    links = _links(request, query, page)
     if links:
         headers["Link"] = links
     return HTTPResponse(body, content_type=JSON, headers=headers)
 
 
-def _links(request: ApiRequest, query: PageQuery, total: int) -> str:
-    params = {name: value for name, value in query.model_dump(mode="json").items() if value is not None}
+def _links(request: ApiRequest, query: PageQuery, page: Page[Any]) -> str:
+    params = {
+        name: value
+        for name, value in query.model_dump(mode="json", exclude={"page_number", "cursor"}).items()
+        if value is not None
+    }
 
-    def link(page_number: int, rel: str) -> str:
-        return f'<{request.path}?{urlencode({**params, "page_number": page_number})}>; rel="{rel}"'
+    def link(position: dict[str, object], rel: str) -> str:
+        return f'<{request.path}?{urlencode({**params, **position})}>; rel="{rel}"'
 
     links = []
-    if query.page_number > 1:
-        links.append(link(query.page_number - 1, "prev"))
-    if query.offset + query.page_size < total:
-        links.append(link(query.page_number + 1, "next"))
+    cursor = isinstance(query, CursorQuery) and query.cursor is not None
+    if query.page_number > 1 and not cursor:
+        links.append(link({"page_number": query.page_number - 1}, "prev"))
+    if isinstance(query, CursorQuery):
+        if page.after is not None:
+            links.append(link({"cursor": query.next_cursor(page.after)}, "next"))
+    elif query.offset + query.page_size < page.total:
+        links.append(link({"page_number": query.page_number + 1}, "next"))
     return ", ".join(links)

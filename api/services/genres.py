@@ -7,7 +7,7 @@ from uuid import UUID
 from api.errors import NotFound
 from api.models.genre import Genre
 from api.models.page import Page
-from api.models.query import PageQuery
+from api.models.query import CursorQuery
 from api.repositories.genres import GenreRepository
 
 
@@ -21,5 +21,5 @@ class GenreService:
             raise NotFound(f"genre {genre_id} not found")
         return genre
 
-    async def genres(self, query: PageQuery) -> Page[Genre]:
+    async def genres(self, query: CursorQuery) -> Page[Genre]:
         return await self._genres.list(query)
