@@ -26,6 +26,7 @@ from api.repositories.genres import ElasticGenreRepository, GenreRepository
 from api.repositories.persons import ElasticPersonRepository, PersonRepository
 from api.repositories.redis_link import RedisLink
 from api.repositories.suggestions import ElasticSuggestionRepository, SuggestionRepository
+from api.routes.conditional import document_entity_tags
 from api.routes.films import films
 from api.routes.genres import genres
 from api.routes.health import health
@@ -85,6 +86,7 @@ def create_app(settings: Settings | None = None) -> ApiApp:
     for blueprint in (films, genres, persons, suggestions, health):
         app.blueprint(blueprint)
     document_size_limits(app, ErrorBody)
+    document_entity_tags(app)
     app.add_route(_openapi_schema, "/api/openapi.json", name="openapi_schema")
     install_error_handlers(app, log)
     app.register_listener(_open_clients, "before_server_start")
@@ -109,7 +111,7 @@ async def _open_clients(app: ApiApp) -> None:
     redis = RedisLink(settings.redis_url, timeout=settings.redis_timeout)
     cache = ResponseCache(redis, settings.index_prefix, settings.cache_ttl)
     prefix = settings.index_prefix
-    ctx.es, ctx.redis = es, redis
+    ctx.es, ctx.redis, ctx.cache = es, redis, cache
     # Typed by their interfaces: the cached wrappers stand in for them, not for the ES classes.
     film_repository: FilmRepository = ElasticFilmRepository(ElasticIndex(es, MOVIES, prefix))
     genre_repository: GenreRepository = ElasticGenreRepository(ElasticIndex(es, GENRES, prefix))

@@ -8,6 +8,7 @@ from elasticsearch import AsyncElasticsearch
 from sanic import Request, Sanic
 from sanic.config import Config
 
+from api.repositories.cache import ResponseCache
 from api.repositories.redis_link import RedisLink
 from api.services.films import FilmService
 from api.services.genres import GenreService
@@ -23,6 +24,7 @@ class ApiContext:
 
     es: AsyncElasticsearch
     redis: RedisLink
+    cache: ResponseCache
     films: FilmService
     genres: GenreService
     persons: PersonService

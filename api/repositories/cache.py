@@ -64,6 +64,22 @@ class ResponseCache:
         self._decoded: dict[str, tuple[bytes, Any]] = {}
         self._redis_down = False
 
+    @property
+    def ttl(self) -> int:
+        return self._ttl
+
+    async def generation(self, indices: tuple[str, ...]) -> str | None:
+        """The generations of `indices` joined by dots (as in the cache keys), None with Redis down."""
+        try:
+            values = await self._redis.call("MGET", *(generation_key(name, self._prefix) for name in indices))
+        except RedisError as error:
+            self._note_failure(error)
+            return None
+        self._note_success()
+        if not isinstance(values, list):
+            return None
+        return ".".join(value.decode() if isinstance(value, bytes) else "0" for value in values)
+
     async def fetch(
         self,
         index: str | tuple[str, ...],
