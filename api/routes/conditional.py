@@ -84,6 +84,18 @@ def conditional(*indices: str) -> Callable[[Handler], Handler]:
     return decorate
 
 
+ANSWER_HEADERS = {
+    "ETag": {
+        "description": "the answer's entity tag (index generations and the normalized request)",
+        "schema": {"type": "string"},
+    },
+    "Cache-Control": {
+        "description": "`public, max-age=<cache TTL in seconds>`",
+        "schema": {"type": "string"},
+    },
+}
+
+
 def document_entity_tags(app: ApiApp) -> None:
     """Document `If-None-Match` and the 304 answer on every tagged route (call after the blueprints)."""
     store = OperationStore()  # type: ignore[no-untyped-call]  # sanic-ext leaves its __init__ unannotated
@@ -96,3 +108,10 @@ def document_entity_tags(app: ApiApp) -> None:
             description="the `ETag` of an earlier answer: 304 without a body while it still holds",
         )
         operation.response(304, description="not modified: the `ETag` in If-None-Match still holds")
+        # sanic-ext's Response takes no headers and always some content; its fields are what it
+        # serializes, and a 304 has no body.
+        operation.responses[304]._fields.pop("content", None)
+        operation.responses[304]._fields["headers"] = ANSWER_HEADERS
+        answer = operation.responses.get(200)
+        if answer is not None:
+            answer._fields["headers"] = ANSWER_HEADERS

@@ -116,3 +116,14 @@ def test_errors_carry_no_tag(api, catalogue, path, params, status):
         assert response.status_code == status
         assert "etag" not in response.headers
         assert "cache-control" not in response.headers
+
+
+def test_the_openapi_document_has_the_tags_and_the_cursor(api):
+    paths = api.get("/api/openapi.json").json()["paths"]
+    for path in ("/api/v1/films", "/api/v1/films/search", "/api/v1/persons/search", "/api/v1/genres"):
+        operation = paths[path]["get"]
+        names = {parameter["name"]: parameter["in"] for parameter in operation["parameters"]}
+        assert names["cursor"] == "query" and names["If-None-Match"] == "header", path
+        assert "content" not in operation["responses"]["304"]
+        assert set(operation["responses"]["200"]["headers"]) == {"ETag", "Cache-Control"}
+        assert {"304", "422"} <= set(operation["responses"])
