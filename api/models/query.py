@@ -190,11 +190,11 @@ class SearchQuery(CursorQuery):
         return meaningful_text(value)
 
 
-def meaningful_text(value: object) -> object:
-    """A search text: at most MAX_QUERY_LENGTH characters, blanks folded, not empty."""
+def meaningful_text(value: object, limit: int = MAX_QUERY_LENGTH) -> object:
+    """A search text: at most `limit` characters, blanks folded, not empty."""
     if isinstance(value, str):
-        if len(value) > MAX_QUERY_LENGTH:
-            raise ValueError(f"must be at most {MAX_QUERY_LENGTH} characters")
+        if len(value) > limit:
+            raise ValueError(f"must be at most {limit} characters")
         # Surrounding blanks do not change the results, so they do not split the cache either.
         value = " ".join(value.split())
         if not value:
@@ -231,14 +231,8 @@ class SuggestQuery(BaseModel):
     @field_validator("query", mode="before")
     @classmethod
     def _typed(cls, value: object) -> object:
-        if isinstance(value, str):
-            if len(value) > MAX_PREFIX_LENGTH:
-                raise ValueError(f"must be at most {MAX_PREFIX_LENGTH} characters")
-            # Inner blanks are kept single: the completion field keeps word separators.
-            value = " ".join(value.split())
-            if not value:
-                raise ValueError("must not be empty or only whitespace")
-        return value
+        # Inner blanks are kept single: the completion field keeps word separators.
+        return meaningful_text(value, MAX_PREFIX_LENGTH)
 
 
 Query = TypeVar("Query", bound=BaseModel)
