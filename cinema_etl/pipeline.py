@@ -12,7 +12,9 @@ import logging
 import queue
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
@@ -33,6 +35,8 @@ STATE_INTERVAL_SECONDS = 5.0
 MAX_XIP = 1000
 # The most film links one build of person documents reads (see `_by_filmography`).
 LINKS_PER_BUILD = 10_000
+# Bulk requests of a full load or resync sent at once (see `IndexRun.scan_own_table`).
+BULKS_IN_FLIGHT = 2
 # How long journal entries are kept; every run prunes older ones (see `IndexRun.finish`).
 JOURNAL_RETENTION_SECONDS = 7 * 24 * 3600
 
@@ -379,17 +383,33 @@ class IndexRun:
         the next pages overlaps loading."""
         if not self.state.scan_pending:
             return
-        for n, documents, last in prefetched(self._own_pages()):
-            self._count(self.spec.table, n)
-            self._load_documents(documents)
-            if last is not None:
-                self.state.scan_after = last
-                self._save(throttled=True)
+        # Pages are written BULKS_IN_FLIGHT at a time, so Elasticsearch is never idle while the
+        # client serializes the next bulk or waits for its answer; a page's position is recorded
+        # only once it and every page before it are acknowledged (the queue is in page order).
+        in_flight: deque[tuple[Future[load.WriteCounts], str | None]] = deque()
+        with ThreadPoolExecutor(BULKS_IN_FLIGHT, thread_name_prefix="cinema-etl-bulk") as writers:
+            try:
+                for n, documents, last in prefetched(self._own_pages()):
+                    self._count(self.spec.table, n)
+                    in_flight.append((writers.submit(self._write, documents), last))
+                    if len(in_flight) >= BULKS_IN_FLIGHT:
+                        self._acknowledge(*in_flight.popleft())
+                while in_flight:
+                    self._acknowledge(*in_flight.popleft())
+            finally:
+                for future, _ in in_flight:
+                    future.cancel()
         self.state.scan_pending = False
         if self.state.fresh:
             load.finish_loading(self.es, self.body, self.versioned_name)
             self.state.fresh = False
         self._save()
+
+    def _acknowledge(self, written: Future[load.WriteCounts], last: str | None) -> None:
+        self._counted(written.result())
+        if last is not None:
+            self.state.scan_after = last
+            self._save(throttled=True)
 
     def _own_pages(self) -> Iterator[tuple[int, load.Documents, str | None]]:
         after = UUID(self.state.scan_after)
@@ -508,13 +528,18 @@ class IndexRun:
             self.written_meta = meta
         self.last_save = time.monotonic()
 
-    def _load_documents(self, documents: load.Documents) -> None:
-        counts = load.write(
+    def _write(self, documents: load.Documents) -> load.WriteCounts:
+        return load.write(
             self.es, self.versioned_name, documents, plain_index=self.state.fresh, chunk_size=self.batch_size
         )
+
+    def _counted(self, counts: load.WriteCounts) -> None:
         self.report.counts.add(counts)
         if counts.changed:
             self.state.bump_pending = True
+
+    def _load_documents(self, documents: load.Documents) -> None:
+        self._counted(self._write(documents))
 
     def _load_ids(self, ids: Sequence[UUID] | Sequence[str]) -> None:
         """Rebuild the documents of `ids` from Postgres (deleting those without a row) and load them."""
