@@ -135,3 +135,43 @@ def test_parse_id():
     with pytest.raises(InvalidParameter) as raised:
         parse_id("film_id", "12")
     assert raised.value.parameter == "film_id"
+
+
+def test_a_cursor_comes_back_as_the_values_it_was_made_of():
+    after = [8.5, "-Infinity", "b7c1d2e3-0000-4000-8000-000000000000"]
+    cursor = parse(FilmListQuery, sort="title", genre=GENRE).next_cursor(after)
+    assert set(cursor) <= set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")
+    # Another page size is the same walk; the page number is where the cursor stands instead.
+    followed = parse(FilmListQuery, sort="title", genre=GENRE, page_size="7", cursor=cursor)
+    assert followed.after == after
+    assert parse(FilmListQuery, sort="title", genre=GENRE).after is None
+
+
+@pytest.mark.parametrize(
+    "changed",
+    [
+        {"sort": "-title"},
+        {"genre": OTHER_GENRE},
+        {"genre_match": "all"},
+        {"type": "movie"},
+        {"year_to": "1990"},
+    ],
+)
+def test_a_cursor_is_bound_to_its_request(changed):
+    cursor = parse(FilmListQuery, sort="title", genre=GENRE).next_cursor([1.0, "x"])
+    with pytest.raises(InvalidParameter) as raised:
+        parse(FilmListQuery, **{"sort": "title", "genre": GENRE, **changed, "cursor": cursor})
+    assert raised.value.parameter == "cursor"
+
+
+def test_a_cursor_is_bound_to_its_endpoint_and_refuses_a_page_number():
+    cursor = parse(SearchQuery, query="star").next_cursor([1.0, "x"])
+    assert parse(SearchQuery, query="star", cursor=cursor).after == [1.0, "x"]
+    for model, args in (
+        (FilmSearchQuery, {"query": "star", "cursor": cursor}),
+        (SearchQuery, {"query": "star", "cursor": cursor, "page_number": "1"}),
+        (SearchQuery, {"query": "star", "cursor": cursor[:-2]}),
+    ):
+        with pytest.raises(InvalidParameter) as raised:
+            parse(model, **args)
+        assert raised.value.parameter == "cursor"
