@@ -102,9 +102,9 @@ class ReconcileReport:
         }
 
 
-class Reconciliation:
-    """Compare `index` (physical name with `prefix`) with Postgres and repair it; see the module
-    docstring. `conn` must be an autocommit connection (see `extract.prepare`)."""
+class Reconciliation(pipeline.IndexWriter):
+    """Compare `index` (its name carries `prefix`) with Postgres and repair it; see the module
+    docstring and, for the clients, `pipeline.IndexWriter`."""
 
     def __init__(
         self,
@@ -115,10 +115,8 @@ class Reconciliation:
         prefix: str = "",
         range_size: int = RANGE_SIZE,
     ) -> None:
-        self.conn, self.es, self.cache = conn, es, cache
-        self.index, self.prefix, self.range_size = index, prefix, range_size
-        self.spec = pipeline.SPECS[index]
-        self.index_name = es_mappings.index_name(index, prefix)
+        super().__init__(conn, es, cache, index, prefix)
+        self.range_size = range_size
         self.report = ReconcileReport(index_name=self.index_name)
 
     def run(self) -> ReconcileReport:
