@@ -8,6 +8,7 @@ from pathlib import Path
 import psycopg
 from etl_expected import assert_indices_match
 
+import es_mappings
 from catalogue import SCHEMA_SQL
 from cinema_etl import load, restore
 
@@ -57,6 +58,12 @@ def test_missing_indices_are_restored_from_the_snapshot(es, index_prefix):
         index: es.count(index=f"{index_prefix}{index}")["count"] for index in ("movies", "genres", "persons")
     }
     assert counts == {"movies": 999, "genres": 26, "persons": 4193}
+    # Restored under their versioned names, each behind its alias.
+    for index in ("movies", "genres", "persons"):
+        assert es.indices.exists_alias(name=f"{index_prefix}{index}")
+        assert load.concrete_indices(es, f"{index_prefix}{index}") == [
+            es_mappings.versioned_name(index, index_prefix)
+        ]
     again = restore.restore_elasticsearch(es, BACKUPS, index_prefix)
     assert not again.restored
     load.delete_indices(es, [f"{index_prefix}genres"])
