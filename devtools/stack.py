@@ -24,9 +24,11 @@ class Stack(BaseSettings):
     pg_port: int = Field(default=5432, validation_alias="POSTGRES_PORT")
     catalogue_db: str = Field(default="cinema", validation_alias="CATALOGUE_DB")
     redis_port: int = Field(default=6379, validation_alias="REDIS_PORT")
+    auth_redis_port: int = Field(default=6380, validation_alias="AUTH_REDIS_PORT")
     es_port: int = Field(default=9200, validation_alias="ES_PORT")
     pg_host: str = Field(default="127.0.0.1", validation_alias="POSTGRES_HOST")
     redis_host: str = Field(default="127.0.0.1", validation_alias="REDIS_HOST")
+    auth_redis_host: str = Field(default="127.0.0.1", validation_alias="AUTH_REDIS_HOST")
     es_host: str = Field(default="127.0.0.1", validation_alias="ES_HOST")
 
     def pg_dsn(self, dbname: str | None = None) -> str:
@@ -41,3 +43,7 @@ class Stack(BaseSettings):
 
     def redis_url(self, db: int = 0) -> str:
         return f"redis://{self.redis_host}:{self.redis_port}/{db}"
+
+    def auth_redis_url(self, db: int = 0) -> str:
+        """Auth's own Redis (noeviction), apart from the content cache's."""
+        return f"redis://{self.auth_redis_host}:{self.auth_redis_port}/{db}"
