@@ -21,7 +21,7 @@ umask 022
 # shellcheck source=deploy/native/lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-ALL_SERVICES=(postgres redis elasticsearch airflow api auth gateway)
+ALL_SERVICES=(postgres redis redis_auth elasticsearch airflow api auth gateway)
 SERVICES=()
 for name in "${ALL_SERVICES[@]}"; do
     if [ -f "$ROOT/deploy/native/services/$name.sh" ]; then
@@ -46,12 +46,12 @@ sv_alive() { [ -S "$SV_DIR/supervisord.sock" ] && sv pid >/dev/null 2>&1; }
 ensure_supervisord() {
     ensure_apt supervisor gettext-base
     # supervisord refuses a config naming a log file in a missing folder.
-    service_dir "$PG_DIR" "$REDIS_DIR" "$ES_DIR" "$API_DIR" "$AUTH_DIR"
+    service_dir "$PG_DIR" "$REDIS_DIR" "$REDIS_AUTH_DIR" "$ES_DIR" "$API_DIR" "$AUTH_DIR"
     mkdir -p "$SV_DIR" "$AF_DIR/logs" "$GATEWAY_DIR"
     local new=$SV_CONF.new
     SV_USER=$(if is_root; then echo "$SERVICE_USER"; else id -un; fi)
     SV_HOME=$(if is_root; then echo /nonexistent; else echo "$HOME"; fi)
-    render supervisord.conf.in STATE_DIR PG_BIN POSTGRES_PORT REDIS_PORT ES_HOME ES_PORT ES_JAVA_HOME ES_HEAP \
+    render supervisord.conf.in STATE_DIR PG_BIN POSTGRES_PORT REDIS_PORT AUTH_REDIS_PORT ES_HOME ES_PORT ES_JAVA_HOME ES_HEAP \
         AIRFLOW_BIN API_NATIVE_WORKERS SV_USER SV_HOME >"$new"
     if sv_alive; then
         if ! cmp -s "$new" "$SV_CONF"; then
