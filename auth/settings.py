@@ -24,7 +24,7 @@ class Settings(BaseSettings):
     database_url: str = "postgres://cinema@127.0.0.1:5432/auth"
     database_pool_size: int = 10
     migrate_on_start: bool = True
-    redis_url: str = "redis://127.0.0.1:6379/1"
+    redis_url: str = "redis://127.0.0.1:6380/0"
     redis_timeout_seconds: float = 0.5
 
     # Signing key: a PEM file or the PEM itself; the key id defaults to the RFC 7638 thumbprint.

@@ -92,7 +92,7 @@ class Service:
         self.url = f"http://127.0.0.1:{self.port}/auth"
         self.admin_dsn = stack.pg_dsn("postgres")
         self.dsn = stack.pg_dsn(DATABASE)
-        self.redis_url = stack.redis_url(REDIS_DB)
+        self.redis_url = stack.auth_redis_url(REDIS_DB)
         self.key_file = work / "keys" / "private.pem"
         self.log = work / "auth.log"
         self.env = {

@@ -34,7 +34,7 @@ auth_prepare() {
     # Settings go through a file only the service user can read, never through argv (visible in ps).
     AUTH_SIGNUPS_PER_IP=${AUTH_SIGNUPS_PER_IP:-100000}
     (umask 077; render auth.env.in AUTH_NATIVE_PORT AUTH_DB_USER AUTH_DB_PASSWORD POSTGRES_PORT AUTH_DB \
-        REDIS_PORT AUTH_DIR AUTH_SIGNUPS_PER_IP >"$AUTH_DIR/auth.env")
+        AUTH_REDIS_PORT AUTH_DIR AUTH_SIGNUPS_PER_IP >"$AUTH_DIR/auth.env")
     chmod 600 "$AUTH_DIR/auth.env"
     if is_root; then chown "$SERVICE_USER" "$AUTH_DIR/auth.env"; fi
     install_image_project auth auth/Dockerfile

@@ -1,7 +1,7 @@
 """Auth functional tests: each test session starts its own auth processes over real HTTP.
 
 They run against their own database (``test_auth``, created and dropped here, migrated by the
-service's own start-up path) and their own Redis database (11), never the live ``auth`` ones.
+service's own start-up path) and their own database (11) on auth's Redis, never the live ``auth`` ones.
 """
 
 from __future__ import annotations
@@ -40,7 +40,7 @@ def auth_env(stack: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[d
     env = {
         **os.environ,
         "AUTH_DATABASE_URL": stack.pg_dsn(TEST_DB).replace("postgresql://", "postgres://", 1),
-        "AUTH_REDIS_URL": stack.redis_url(TEST_REDIS_DB),
+        "AUTH_REDIS_URL": stack.auth_redis_url(TEST_REDIS_DB),
         "AUTH_PRIVATE_KEY_FILE": str(keys / "private.pem"),
         # Cost 4 keeps the suite fast; the cost itself is tested on a process left at the default.
         "AUTH_BCRYPT_ROUNDS": "4",
