@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import subprocess
+import uuid
 from pathlib import Path
 
 import httpx
@@ -39,7 +40,7 @@ def test_status_reports_every_service_up():
         ["make", "--no-print-directory", "status"], cwd=ROOT, capture_output=True, text=True, timeout=120
     )
     assert done.returncode == 0, done.stdout + done.stderr
-    for service in ("postgres", "redis", "elasticsearch"):
+    for service in ("postgres", "redis", "redis_auth", "elasticsearch"):
         assert re.search(rf"^\s+{service}\s+up\b", done.stdout, re.MULTILINE), done.stdout
 
 
@@ -67,3 +68,39 @@ def test_postgres_is_the_compose_major_version(stack):
 def test_redis_is_the_compose_version(stack):
     info = redis.Redis.from_url(stack.redis_url()).info("server")
     assert info["redis_version"].startswith(compose_tag("redis").rsplit(".", 1)[0])
+
+
+AUTH_URL = "http://127.0.0.1:8001/auth/api/v1"
+
+
+def test_auth_redis_never_evicts(stack):
+    client = redis.Redis.from_url(stack.auth_redis_url())
+    assert client.config_get("maxmemory-policy") == {"maxmemory-policy": "noeviction"}
+    assert stack.auth_redis_port != stack.redis_port
+
+
+def test_auth_keeps_its_keys_in_its_own_redis(stack):
+    """A failed login is counted by the live auth service in auth's Redis, not the cache's."""
+    auth_redis = redis.Redis.from_url(stack.auth_redis_url(), decode_responses=True)
+    cache_redis = redis.Redis.from_url(stack.redis_url(1), decode_responses=True)
+    pattern = "auth:throttle:login:count:account:*"
+    before = set(auth_redis.scan_iter(pattern))
+    login = f"probe-{uuid.uuid4().hex}"
+    answer = httpx.post(
+        f"{AUTH_URL}/login", json={"login": login, "password": "not the password"}, timeout=10
+    )
+    assert answer.status_code == 401, answer.text
+    new = set(auth_redis.scan_iter(pattern)) - before
+    assert new, "the failed login left no throttle counter in auth's Redis"
+    assert not any(cache_redis.exists(key) for key in new)
+
+
+def test_compose_and_native_run_auth_redis_from_one_config_file():
+    conf = "deploy/redis/redis-auth.conf"
+    assert re.search(
+        rf"^\s+- \./{re.escape(conf)}:/usr/local/etc/redis/redis\.conf:ro$", COMPOSE, re.MULTILINE
+    )
+    assert re.search(r"^\s+AUTH_REDIS_URL: redis://redis-auth:6379/0$", COMPOSE, re.MULTILINE)
+    native = (ROOT / "deploy/native/services/redis_auth.sh").read_text(encoding="utf-8")
+    assert f'"$ROOT/{conf}"' in native
+    assert "maxmemory-policy noeviction" in (ROOT / conf).read_text(encoding="utf-8").splitlines()

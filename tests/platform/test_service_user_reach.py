@@ -26,6 +26,7 @@ SERVICE_USER = os.environ.get("SERVICE_USER", "cinema")
 SERVICES = {
     "postgres": "postgres -D",
     "redis": "redis-server 127.0.0.1:",
+    "redis_auth": "redis-server 127.0.0.1:6380",
     "elasticsearch": "org.elasticsearch.bootstrap.Elasticsearch",
     "api": "-m api",
     "auth": "-m auth serve",
