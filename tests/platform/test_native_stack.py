@@ -102,5 +102,6 @@ def test_compose_and_native_run_auth_redis_from_one_config_file():
     )
     assert re.search(r"^\s+AUTH_REDIS_URL: redis://redis-auth:6379/0$", COMPOSE, re.MULTILINE)
     native = (ROOT / "deploy/native/services/redis_auth.sh").read_text(encoding="utf-8")
-    assert f'"$ROOT/{conf}"' in native
+    copies = r"^redis_auth_prepare\(\) \{ redis_copy_config \S+ redis-auth\.conf; \}$"
+    assert re.search(copies, native, re.MULTILINE)
     assert "maxmemory-policy noeviction" in (ROOT / conf).read_text(encoding="utf-8").splitlines()
