@@ -34,6 +34,7 @@ import es_mappings
 from catalogue import SCHEMA_SQL
 from catalogue.generator import CatalogueSize, load
 from cinema_etl import extract, pipeline
+from cinema_etl.load import delete_indices
 
 pytestmark = pytest.mark.slow
 
@@ -68,10 +69,8 @@ def index_prefix(es) -> Iterator[str]:
     prefix = f"test_system_{uuid.uuid4().hex[:10]}_"
     yield prefix
     run_stack("up")  # the whole stack: a stopped Postgres can take Airflow's scheduler with it
-    es.indices.delete(
-        index=",".join(es_mappings.index_name(n, prefix) for n in es_mappings.INDICES),
-        ignore_unavailable=True,
-    )
+    # the names are aliases now; Elasticsearch deletes only the versioned indices behind them
+    delete_indices(es, [es_mappings.index_name(n, prefix) for n in es_mappings.INDICES])
 
 
 def airflow_env(home: Path, catalogue_dsn: str, prefix: str, stack) -> dict[str, str]:
