@@ -413,6 +413,9 @@ def run_size(es: Elasticsearch, es_url: str, films: int, sample: int, seed: int,
         rng = random.Random(seed)
         probes = film_probes(titles, film_people, rng, sample)
         people = person_probes(names, rng, sample)
+        if sample and max(len(set(titles)), len(set(names))) > sample:
+            # Every title at 100,000 films is about a million queries per side: a sample says so.
+            print(f"  a sample: at most {sample:,} titles and names per kind, seed {seed} (--sample 0: all)")
 
         def film_rule(probe: Probe) -> HitRule:
             return film_has_person if probe.kind == "film-by-person" else film_hit
