@@ -7,7 +7,9 @@ one. Here the score is a sum of fixed tiers, each a `constant_score` clause on t
 indexed prefixes), so that the order of importance holds whatever the term statistics:
 
 1. the exact title (case folded), then the exact title with one typo;
-2. the query as a phrase in the title, then the title starting with the query;
+2. the query as a phrase in the title, then the title starting with the query, higher when
+   finishing the query's last word gives the whole title (`anmyr` is more likely the start of
+   "Anmyrmor" than of "Anmyrkasha Ocean Trek");
 3. every word in the title: exact words, then the last word as a prefix (`star wa`), then
    stemmed words (Russian and English), then words with typos;
 4. people (a phrase, then every word), every word anywhere, genres;
@@ -41,6 +43,9 @@ EXACT = 10_000
 EXACT_TYPO = 4_000
 PHRASE = 3_000
 STARTS_WITH = 2_000
+# Added to STARTS_WITH when the name ends with the query's last word; below the step to PHRASE,
+# so that it only orders names inside the tier.
+COMPLETES = 500
 ALL_WORDS = 1_000
 ALL_WORDS_PREFIX = 800
 ALL_WORDS_STEMMED = 600
@@ -68,6 +73,11 @@ def _tier(weight: int, query: Query) -> Query:
     return {"constant_score": {"filter": query, "boost": weight}}
 
 
+def _literal(text: str) -> str:
+    """`text` as a Lucene regular expression that matches only itself."""
+    return "".join(char if char.isalnum() or char == " " else f"\\{char}" for char in text)
+
+
 def _whole_name_tiers(field: str, text: str) -> list[Query]:
     """The tiers that look at one name field as a whole (a film's title, a person's name)."""
     whole = folded(text)
@@ -78,6 +88,8 @@ def _whole_name_tiers(field: str, text: str) -> list[Query]:
         ),
         _tier(PHRASE, {"match_phrase": {f"{field}.words": text}}),
         _tier(STARTS_WITH, {"prefix": {f"{field}.folded": whole}}),
+        # The name is the query with its last word finished (no word after it).
+        _tier(COMPLETES, {"regexp": {f"{field}.folded": {"value": f"{_literal(whole)}[^ ]*"}}}),
         _tier(ALL_WORDS, {"match": {f"{field}.words": {"query": text, "operator": "and"}}}),
         _tier(
             ALL_WORDS_PREFIX, {"match_bool_prefix": {f"{field}.words": {"query": text, "operator": "and"}}}
