@@ -438,10 +438,11 @@ def run_size(es: Elasticsearch, es_url: str, films: int, sample: int, seed: int,
         return [*figures_for(films, ours, before), suggest]
     finally:
         drop_database(admin, dsn)
-        es.indices.delete(
-            index=",".join(es_mappings.index_name(n, prefix) for n in es_mappings.INDICES),
-            ignore_unavailable=True,
-        )
+        # The ETL's names are aliases of versioned indices: delete what they point to.
+        names = ",".join(es_mappings.index_name(n, prefix) for n in es_mappings.INDICES)
+        concrete = es.indices.get(index=names, ignore_unavailable=True)
+        if concrete:
+            es.indices.delete(index=",".join(concrete))
 
 
 def main() -> int:
