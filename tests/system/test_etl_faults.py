@@ -166,9 +166,12 @@ def indexed(es: Elasticsearch, index: str) -> int:
         stats = es.indices.stats(index=index, metric="indexing")
     except NotFoundError:
         return 0
-    # An index whose shard is not started yet has no entry.
-    shards = stats["indices"].get(index, {}).get("primaries", {})
-    return int(shards.get("indexing", {}).get("index_total", 0))
+    # `index` is an alias: the stats are keyed by the versioned index behind it. An index whose
+    # shard is not started yet has no entry.
+    return sum(
+        int(entry.get("primaries", {}).get("indexing", {}).get("index_total", 0))
+        for entry in stats["indices"].values()
+    )
 
 
 def _text(value: str | None) -> str | None:
