@@ -3,6 +3,8 @@ Debian's python3.11 runs it before any virtual environment exists).
 
     readiness.py check KIND TARGET                  exit 0 when the service answers as healthy
     readiness.py wait NAME SECONDS KIND TARGET      poll `check` until healthy or the time is up
+    readiness.py free NAME KIND TARGET              exit 0 when TARGET's port has no listener (after a
+                                                    short grace); else name the process holding it
     readiness.py catalogue AIRFLOW SECONDS          the Airflow start: restores when data is missing,
                                                     then wait until the indices hold the catalogue
 
@@ -17,11 +19,13 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import socket
 import struct
 import subprocess
 import sys
 import time
+import urllib.parse
 import urllib.request
 from collections.abc import Callable
 
@@ -89,6 +93,64 @@ def wait(name: str, seconds: float, kind: str, target: str) -> bool:
             log(name, f"ERROR: not healthy after {seconds:.0f}s (see its logs under the state folder)")
             return False
         time.sleep(1)
+    return True
+
+
+def _port_of(target: str) -> tuple[str, int]:
+    """host and port of a health target: a URL (`http://127.0.0.1:8000/api/health`) or host:port."""
+    if "://" in target:
+        parsed = urllib.parse.urlsplit(target)
+        return parsed.hostname or "127.0.0.1", parsed.port or 80
+    return _address(target)
+
+
+def _listening(host: str, port: int) -> bool:
+    try:
+        with socket.create_connection((host, port), timeout=1):
+            return True
+    except OSError:
+        return False
+
+
+def _holder(port: int) -> str:
+    """The process listening on `port`, as `pid N (command line)`, from ss; "" when unknown."""
+    try:
+        listed = subprocess.run(
+            ["ss", "-Hltnp", f"sport = :{port}"], capture_output=True, text=True, check=False
+        ).stdout
+    except OSError:
+        return ""
+    found = re.search(r"pid=(\d+)", listed)
+    if not found:
+        return ""
+    pid = found.group(1)
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as cmdline:
+            command = cmdline.read().replace(b"\0", b" ").decode(errors="replace").strip()
+    except OSError:
+        command = "?"
+    if len(command) > 160:
+        command = command[:157] + "..."
+    return f"pid {pid} ({command})"
+
+
+def free(name: str, kind: str, target: str, grace: float = 10) -> bool:
+    """Before a service starts: its port must have no listener. Another checkout's stack (or a
+    system-wide service) on the same port would otherwise answer our health check, and `up` would
+    report it healthy while our own program fails to bind and everything after uses the wrong data."""
+    del kind  # every kind's target names one TCP port
+    host, port = _port_of(target)
+    deadline = time.monotonic() + grace  # a program just stopped may take a moment to close it
+    while _listening(host, port):
+        if time.monotonic() > deadline:
+            holder = _holder(port) or "a process this user cannot see"
+            log(
+                name,
+                f"ERROR: port {port} is already taken by {holder}. Another checkout's stack or a "
+                "system-wide service? Stop it (`make down` in that checkout), then run `make up` again.",
+            )
+            return False
+        time.sleep(0.5)
     return True
 
 
@@ -179,6 +241,8 @@ def main(argv: list[str]) -> int:
             return 0 if healthy(kind, target) else 1
         case ["wait", name, seconds, kind, target]:
             return 0 if wait(name, float(seconds), kind, target) else 1
+        case ["free", name, kind, target]:
+            return 0 if free(name, kind, target) else 1
         case ["catalogue", airflow, seconds]:
             return 0 if catalogue(airflow, float(seconds)) else 1
     print(__doc__, file=sys.stderr)

@@ -85,9 +85,10 @@ start() {
     # Here because something is down or unhealthy (a scheduler that lost its database stays alive
     # but stops heartbeating): its programs start afresh.
     sv stop "$name:*" >/dev/null 2>&1 || true
+    read -r seconds kind target <<<"$("${name}_health")"
+    "$PYTHON" "$ROOT/deploy/native/readiness.py" free "$name" "$kind" "$target" || exit 1
     log "$name" "starting"
     sv start "$name:*" >/dev/null || true
-    read -r seconds kind target <<<"$("${name}_health")"
     "$PYTHON" "$ROOT/deploy/native/readiness.py" wait "$name" "$seconds" "$kind" "$target" || exit 1
     if declare -F "${name}_ready" >/dev/null; then "${name}_ready"; fi
     refresh

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import re
+import socket
 import subprocess
 import uuid
 from pathlib import Path
@@ -105,3 +107,29 @@ def test_compose_and_native_run_auth_redis_from_one_config_file():
     copies = r"^redis_auth_prepare\(\) \{ redis_copy_config \S+ redis-auth\.conf; \}$"
     assert re.search(copies, native, re.MULTILINE)
     assert "maxmemory-policy noeviction" in (ROOT / conf).read_text(encoding="utf-8").splitlines()
+
+
+def _stack(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        ["bash", "deploy/native/stack.sh", *args], cwd=ROOT, capture_output=True, text=True, timeout=300
+    )
+
+
+def test_up_names_a_foreign_process_on_a_service_port():
+    """Another checkout's stack (or any process) on a service's port would answer the health check
+    for it: `up` must refuse and name the process, not report the service up."""
+    assert _stack("down", "gateway").returncode == 0
+    squatter = socket.socket()
+    try:
+        squatter.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        squatter.bind(("127.0.0.1", 80))
+        squatter.listen()
+        refused = _stack("up", "gateway")
+        assert refused.returncode != 0, refused.stdout + refused.stderr
+        assert f"port 80 is already taken by pid {os.getpid()}" in refused.stderr, refused.stderr
+        assert "make down" in refused.stderr
+    finally:
+        squatter.close()
+        started = _stack("up", "gateway")
+    assert started.returncode == 0, started.stdout + started.stderr
+    assert httpx.get("http://127.0.0.1:80/gateway/health", timeout=10).status_code == 200
