@@ -38,7 +38,7 @@ BENCHES = ("etl", "api", "relevance", "auth", "freshness")
 # Small sizes that run every script end to end in a few minutes: for checking the report itself.
 QUICK_ARGS = {
     "etl": "--films 2000 --memory-films 20000 --rounds 1",
-    "api": "--seconds 2 --rounds 1",
+    "api": "--seconds 2 --rounds 1 --films 1000",
     "relevance": "--films 1000 --sample 300",
     "auth": "--seconds 3 --rounds 1",
     "freshness": "--changes 5 --baseline-changes 2 --spacing 2",
