@@ -4,6 +4,11 @@ the normalized request and the index generation, with a single in-flight load pe
 The ETL INCRs the index's generation key after each load, so a bumped generation makes every
 older key unreachable at once; the TTL only bounds how long the dead keys linger. Redis being down
 is not an error: answers come straight from Elasticsearch and the outage is logged once.
+
+The lookup that finds an entry reads the generation with it, and tells that generation to the
+request's `generation_listener`: the HTTP caching (`api.routes.conditional`) builds its entity tag
+from it, so a tagged answer costs one Redis round trip, and the tag is the one of the generation
+the answer comes from. A listener that raises ends the request before anything is loaded (a 304).
 """
 
 from __future__ import annotations
@@ -13,6 +18,7 @@ import hashlib
 import logging
 import typing
 from collections.abc import Awaitable, Callable, Mapping
+from contextvars import ContextVar
 from typing import Any, Generic, TypeVar, cast
 
 from pydantic import BaseModel, TypeAdapter
@@ -51,6 +57,12 @@ def request_suffix(operation: str, params: Mapping[str, object]) -> str:
 DECODED_ENTRIES = 1024
 
 _SEPARATORS = str.maketrans({"%": "%25", "&": "%26", "=": "%3D"})
+
+# Told the generation of each lookup made for the current request (a context variable: each
+# request is a task of its own); None when nobody serving the request asks.
+generation_listener: ContextVar[Callable[[str], None] | None] = ContextVar(
+    "generation_listener", default=None
+)
 
 
 class ResponseCache:
@@ -93,6 +105,12 @@ class ResponseCache:
         head = f"api:{'+'.join(index_name(name, self._prefix) for name in indices)}:"
         suffix = request_suffix(operation, params)
         if self._ttl == 0:
+            listener = generation_listener.get()
+            # Nothing is cached, but an entity tag still comes from the generation.
+            if listener is not None:
+                generation = await self.generation(indices)
+                if generation is not None:
+                    listener(generation)
             return await self._once(head + suffix, load)
         try:
             keys = [generation_key(name, self._prefix) for name in indices]
@@ -101,8 +119,11 @@ class ResponseCache:
             self._note_failure(error)
             return await self._once(head + suffix, load)
         self._note_success()
-        generation, cached = reply
-        key = f"{head}{generation.decode()}{suffix}"
+        generation, cached = reply[0].decode(), reply[1]
+        listener = generation_listener.get()
+        if listener is not None:
+            listener(generation)
+        key = f"{head}{generation}{suffix}"
         if cached:
             return self._decode(key, cached, adapter)
         return await self._once(key, lambda: self._load_and_store(key, adapter, load))

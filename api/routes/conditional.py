@@ -3,8 +3,12 @@ reads and the normalized request, `If-None-Match` answered 304 before anything i
 `Cache-Control` with the response cache's TTL.
 
 The ETL bumps an index's generation after each load (see `api.repositories.cache`), so a load
-changes every tag over that index at once. With Redis down there is no generation to derive a
-tag from: the answer goes out without one rather than with a tag that a load would not change.
+changes every tag over that index at once. The generation comes from the response cache's own
+lookup (its `generation_listener`), which reads it with the cached entry in one Redis round trip:
+the tag is the one of the generation the answer comes from, and a tag that still holds stops the
+request before anything is loaded from Elasticsearch. With Redis down there is no generation to
+derive a tag from: the answer goes out without one rather than with a tag that a load would not
+change.
 """
 
 from __future__ import annotations
@@ -19,7 +23,7 @@ from sanic import HTTPResponse
 from sanic_ext.extensions.openapi.builders import OperationStore
 
 from api.context import ApiApp, ApiRequest
-from api.repositories.cache import request_suffix
+from api.repositories.cache import generation_listener, request_suffix
 from openapi30 import RawSchema
 
 Handler = TypeVar("Handler", bound=Callable[..., Awaitable[HTTPResponse]])
@@ -52,36 +56,66 @@ def _params(kwargs: dict[str, Any]) -> dict[str, object]:
     return params
 
 
-def conditional(*indices: str) -> Callable[[Handler], Handler]:
+class _NotModified(Exception):
+    """Raised from the cache lookup when the request's tag still holds: nothing more to load."""
+
+    def __init__(self, tag: str) -> None:
+        super().__init__(tag)
+        self.tag = tag
+
+
+class _Revalidation:
+    """One request's side of the tag: computes it when the cache tells the generation, and stops
+    the request there when If-None-Match names it."""
+
+    def __init__(self, path: str, params: dict[str, object], tags: list[str]) -> None:
+        self._path = path
+        self._params = params
+        self.tags = tags
+        self.tag: str | None = None
+
+    def seen(self, generation: str) -> None:
+        if self.tag is not None:
+            # A second lookup's generation could differ from the first's: no one tag covers both.
+            raise RuntimeError("a tagged answer must come from a single cache lookup")
+        self.tag = entity_tag(generation, self._path, self._params)
+        # A tag of ours can only come from a 200 of this request in this generation.
+        if self.tag in self.tags:
+            raise _NotModified(self.tag)
+
+
+def conditional(handler: Handler) -> Handler:
     """Tag the handler's 200 answers and answer a matching `If-None-Match` with 304; goes under
-    `query_params`, so that it sees the validated query (bad input stays a 422, without a tag)."""
+    `query_params`, so that it sees the validated query (bad input stays a 422, without a tag).
+    The handler's answer comes from one lookup of the response cache, which gives the generation."""
 
-    def decorate(handler: Handler) -> Handler:
-        @wraps(handler)
-        async def tagged(request: ApiRequest, **kwargs: Any) -> HTTPResponse:
-            cache = request.app.ctx.cache
-            generation = await cache.generation(indices)
-            if generation is None:
-                return await handler(request, **kwargs)
-            tag = entity_tag(generation, request.path, _params(kwargs))
-            headers = {"ETag": tag, "Cache-Control": f"public, max-age={cache.ttl}"}
-            tags = listed(request.headers.get("if-none-match"))
-            # A tag of ours can only come from a 200 of this request in this generation.
-            if tag in tags:
-                return HTTPResponse(status=304, headers=headers)
+    @wraps(handler)
+    async def tagged(request: ApiRequest, **kwargs: Any) -> HTTPResponse:
+        revalidation = _Revalidation(
+            request.path, _params(kwargs), listed(request.headers.get("if-none-match"))
+        )
+        token = generation_listener.set(revalidation.seen)
+        try:
             response = await handler(request, **kwargs)
-            if response.status != 200:
-                return response
-            # `*` matches whatever exists, which only the answer tells.
-            if "*" in tags:
-                return HTTPResponse(status=304, headers=headers)
-            response.headers.update(headers)
+        except _NotModified as unchanged:
+            return HTTPResponse(status=304, headers=_headers(request, unchanged.tag))
+        finally:
+            generation_listener.reset(token)
+        if revalidation.tag is None or response.status != 200:
             return response
+        headers = _headers(request, revalidation.tag)
+        # `*` matches whatever exists, which only the answer tells.
+        if "*" in revalidation.tags:
+            return HTTPResponse(status=304, headers=headers)
+        response.headers.update(headers)
+        return response
 
-        setattr(tagged, TAGGED, True)
-        return tagged  # type: ignore[return-value]
+    setattr(tagged, TAGGED, True)
+    return tagged  # type: ignore[return-value]
 
-    return decorate
+
+def _headers(request: ApiRequest, tag: str) -> dict[str, str]:
+    return {"ETag": tag, "Cache-Control": f"public, max-age={request.app.ctx.cache.ttl}"}
 
 
 ANSWER_HEADERS = {

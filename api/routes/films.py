@@ -12,7 +12,6 @@ from api.models.query import FacetQuery, FilmListQuery, FilmSearchQuery, parse_i
 from api.routes.conditional import conditional
 from api.routes.params import path_id, query_params
 from api.routes.responses import model_response, page_response
-from es_mappings import MOVIES
 from openapi30 import json_content
 
 films = Blueprint("films", url_prefix="/api/v1/films", strict_slashes=False)
@@ -22,7 +21,7 @@ films = Blueprint("films", url_prefix="/api/v1/films", strict_slashes=False)
 @openapi.summary("Films, sorted and optionally filtered by genre")
 @openapi.response(200, json_content(list[FilmShort]))
 @query_params(FilmListQuery)
-@conditional(MOVIES)
+@conditional
 async def film_list(request: ApiRequest, query: FilmListQuery) -> HTTPResponse:
     page = await request.app.ctx.films.films(query)
     return page_response(request, page, query)
@@ -32,7 +31,7 @@ async def film_list(request: ApiRequest, query: FilmListQuery) -> HTTPResponse:
 @openapi.summary("Films matching a text query, most relevant first")
 @openapi.response(200, json_content(list[FilmShort]))
 @query_params(FilmSearchQuery)
-@conditional(MOVIES)
+@conditional
 async def film_search(request: ApiRequest, query: FilmSearchQuery) -> HTTPResponse:
     page = await request.app.ctx.films.search(query)
     return page_response(request, page, query)
@@ -42,7 +41,7 @@ async def film_search(request: ApiRequest, query: FilmSearchQuery) -> HTTPRespon
 @openapi.summary("Counts of films by genre, decade, rating band and type, each facet without its own filter")
 @openapi.response(200, json_content(Facets))
 @query_params(FacetQuery)
-@conditional(MOVIES)
+@conditional
 async def film_facets(request: ApiRequest, query: FacetQuery) -> HTTPResponse:
     return model_response(await request.app.ctx.films.facets(query))
 
@@ -51,7 +50,7 @@ async def film_facets(request: ApiRequest, query: FacetQuery) -> HTTPResponse:
 @openapi.summary("One film with its genres and people")
 @openapi.response(200, json_content(Film))
 @path_id("film_id")
-@conditional(MOVIES)
+@conditional
 async def film_detail(request: ApiRequest, film_id: str) -> HTTPResponse:
     film = await request.app.ctx.films.film(parse_id("film_id", film_id))
     return model_response(film)

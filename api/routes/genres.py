@@ -11,7 +11,6 @@ from api.models.query import CursorQuery, parse_id
 from api.routes.conditional import conditional
 from api.routes.params import path_id, query_params
 from api.routes.responses import model_response, page_response
-from es_mappings import GENRES
 from openapi30 import json_content
 
 genres = Blueprint("genres", url_prefix="/api/v1/genres", strict_slashes=False)
@@ -21,7 +20,7 @@ genres = Blueprint("genres", url_prefix="/api/v1/genres", strict_slashes=False)
 @openapi.summary("Genres by name")
 @openapi.response(200, json_content(list[Genre]))
 @query_params(CursorQuery)
-@conditional(GENRES)
+@conditional
 async def genre_list(request: ApiRequest, query: CursorQuery) -> HTTPResponse:
     page = await request.app.ctx.genres.genres(query)
     return page_response(request, page, query)
@@ -31,7 +30,7 @@ async def genre_list(request: ApiRequest, query: CursorQuery) -> HTTPResponse:
 @openapi.summary("One genre")
 @openapi.response(200, json_content(Genre))
 @path_id("genre_id")
-@conditional(GENRES)
+@conditional
 async def genre_detail(request: ApiRequest, genre_id: str) -> HTTPResponse:
     genre = await request.app.ctx.genres.genre(parse_id("genre_id", genre_id))
     return model_response(genre)

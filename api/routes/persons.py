@@ -12,7 +12,6 @@ from api.models.query import PageQuery, SearchQuery, parse_id
 from api.routes.conditional import conditional
 from api.routes.params import path_id, query_params
 from api.routes.responses import model_response, page_response
-from es_mappings import PERSONS
 from openapi30 import json_content
 
 persons = Blueprint("persons", url_prefix="/api/v1/persons", strict_slashes=False)
@@ -22,7 +21,7 @@ persons = Blueprint("persons", url_prefix="/api/v1/persons", strict_slashes=Fals
 @openapi.summary("People whose name matches a text query, most relevant first")
 @openapi.response(200, json_content(list[Person]))
 @query_params(SearchQuery)
-@conditional(PERSONS)
+@conditional
 async def person_search(request: ApiRequest, query: SearchQuery) -> HTTPResponse:
     page = await request.app.ctx.persons.search(query)
     return page_response(request, page, query)
@@ -32,7 +31,7 @@ async def person_search(request: ApiRequest, query: SearchQuery) -> HTTPResponse
 @openapi.summary("One person with their films and roles")
 @openapi.response(200, json_content(Person))
 @path_id("person_id")
-@conditional(PERSONS)
+@conditional
 async def person_detail(request: ApiRequest, person_id: str) -> HTTPResponse:
     person = await request.app.ctx.persons.person(parse_id("person_id", person_id))
     return model_response(person)
@@ -45,7 +44,7 @@ async def person_detail(request: ApiRequest, person_id: str) -> HTTPResponse:
 @openapi.response(200, json_content(list[FilmShort]))
 @path_id("person_id")
 @query_params(PageQuery)
-@conditional(PERSONS)
+@conditional
 async def person_films(request: ApiRequest, person_id: str, query: PageQuery) -> HTTPResponse:
     page = await request.app.ctx.persons.films(parse_id("person_id", person_id), query)
     return page_response(request, page, query)

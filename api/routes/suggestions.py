@@ -8,7 +8,6 @@ from sanic_ext import openapi
 from api.context import ApiRequest
 from api.models.query import SuggestQuery
 from api.models.suggestion import Suggestion
-from api.repositories.suggestions import INDICES
 from api.routes.conditional import conditional
 from api.routes.params import query_params
 from api.routes.responses import list_response
@@ -21,6 +20,6 @@ suggestions = Blueprint("suggestions", url_prefix="/api/v1/suggest", strict_slas
 @openapi.summary("Suggestions for a search box: films, people and genres, prefix and typo tolerant")
 @openapi.response(200, json_content(list[Suggestion]))
 @query_params(SuggestQuery)
-@conditional(*INDICES)
+@conditional
 async def suggest(request: ApiRequest, query: SuggestQuery) -> HTTPResponse:
     return list_response(await request.app.ctx.suggestions.suggest(query))

@@ -4,6 +4,8 @@ Elasticsearch; an ETL load (generation bump) changes the tag; errors carry none.
 
 from __future__ import annotations
 
+import uuid
+
 import pytest
 
 import es_mappings
@@ -99,6 +101,35 @@ def test_a_matching_tag_is_answered_without_elasticsearch(api, api_es_down, cach
     not_modified = api_es_down.get(path, params=params, headers={"If-None-Match": tag})
     assert not_modified.status_code == 304
     assert not_modified.headers["etag"] == tag
+
+
+def _get_watching_redis(api, cache_redis, catalogue, path: str, params: dict, headers: dict):
+    """The answer to one GET, and the Redis commands on this session's keys (generations and
+    entries) while it ran, seen through MONITOR up to a marker sent after it: Redis runs commands
+    in order, and the API has sent its own before it answers."""
+    marker = f"end-of-request-{uuid.uuid4().hex}"
+    commands: list[str] = []
+    with cache_redis.monitor() as monitor:
+        response = api.get(path, params=params, headers=headers)
+        cache_redis.echo(marker)
+        for command in monitor.listen():
+            if marker in command["command"]:
+                return response, commands
+            # The GETs a script runs show up too, as the `lua` client's: they are no round trips.
+            if catalogue.prefix in command["command"] and command["client_type"] != "lua":
+                commands.append(command["command"])
+    raise AssertionError("the monitor ended before the marker")
+
+
+def test_a_cached_tagged_get_is_one_redis_round_trip(api, cache_redis, catalogue):
+    # The entity tag and the cached answer come from one lookup, for a 200 and a 304 alike.
+    for path, params in resources(catalogue):
+        tag = tagged(api, path, params).headers["etag"]
+        for headers, status in (({}, 200), ({"If-None-Match": tag}, 304)):
+            response, commands = _get_watching_redis(api, cache_redis, catalogue, path, params, headers)
+            assert (response.status_code, response.headers["etag"]) == (status, tag), path
+            assert len(commands) == 1, (path, commands)
+            assert commands[0].startswith("EVALSHA"), (path, commands)
 
 
 @pytest.mark.parametrize(

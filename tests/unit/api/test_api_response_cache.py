@@ -1,5 +1,5 @@
-"""The cache's pure parts: key normalization, the single in-flight load per key, and the keys the
-cached repository builds from a call."""
+"""The cache's pure parts: key normalization, the single in-flight load per key, the generation it
+tells the request's listener, and the keys the cached repository builds from a call."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from api.models.film import FilmShort
 from api.models.page import Page
 from api.models.person import Person
 from api.models.query import PageQuery
-from api.repositories.cache import CachedRepository, ResponseCache, request_suffix
+from api.repositories.cache import CachedRepository, ResponseCache, generation_listener, request_suffix
 from api.repositories.redis_link import RedisLink
 
 
@@ -77,6 +77,69 @@ def test_a_hit_is_parsed_once_per_worker_while_redis_returns_the_same_bytes():
     changed = cache._decode("k", b"[3]", adapter)
     assert changed == [3]
     assert cache._decode("other", b"[1,2]", adapter) is not first
+
+
+class ScriptedRedis:
+    """Answers each command with the next reply of a script and records the command's name."""
+
+    def __init__(self, *replies: object) -> None:
+        self.replies = list(replies)
+        self.commands: list[object] = []
+
+    async def call(self, *args: object) -> object:
+        self.commands.append(args[0])
+        return self.replies.pop(0)
+
+
+class Revalidated(Exception):
+    pass
+
+
+def _fetch_listening(redis: ScriptedRedis, ttl: int, stop: bool = False) -> tuple[object, list[str], int]:
+    """One fetch with a generation listener (raising Revalidated when `stop`): its outcome, the
+    generations the listener heard, and how many loads ran."""
+    heard: list[str] = []
+    loads = 0
+
+    def listener(generation: str) -> None:
+        heard.append(generation)
+        if stop:
+            raise Revalidated
+
+    async def load() -> int:
+        nonlocal loads
+        loads += 1
+        return 5
+
+    async def scenario() -> object:
+        cache = ResponseCache(redis, index_prefix="unit_", ttl=ttl)  # type: ignore[arg-type]
+        generation_listener.set(listener)
+        try:
+            return await cache.fetch(("movies", "persons"), "suggest", {}, TypeAdapter(int), load)
+        except Revalidated as stopped:
+            return stopped
+
+    return asyncio.run(scenario()), heard, loads
+
+
+def test_a_hit_tells_the_listener_its_generation_in_the_same_round_trip():
+    redis = ScriptedRedis([b"4.1", b"42"])
+    assert _fetch_listening(redis, ttl=60) == (42, ["4.1"], 0)
+    assert redis.commands == ["EVALSHA"]
+
+
+def test_a_listener_that_raises_stops_the_request_before_the_load():
+    redis = ScriptedRedis([b"4.1"])  # a miss
+    outcome, heard, loads = _fetch_listening(redis, ttl=60, stop=True)
+    assert isinstance(outcome, Revalidated)
+    assert (heard, loads) == (["4.1"], 0)
+    assert redis.commands == ["EVALSHA"]  # nothing stored either
+
+
+def test_with_the_cache_off_the_listener_still_hears_the_generations():
+    redis = ScriptedRedis([b"3", None])  # the second index was never loaded
+    assert _fetch_listening(redis, ttl=0) == (5, ["3.0"], 1)
+    assert redis.commands == ["MGET"]
 
 
 class RecordingCache(ResponseCache):
