@@ -19,6 +19,7 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    PrivateAttr,
     ValidationError,
     ValidationInfo,
     field_serializer,
@@ -82,6 +83,8 @@ class CursorQuery(PageQuery):
         description='where the page starts: the `cursor` of the previous answer\'s `Link: rel="next"`; '
         "not with `page_number`",
     )
+    # The cursor's sort values, decoded and checked once, by the validator.
+    _after: list[Any] | None = PrivateAttr(default=None)
 
     @model_validator(mode="after")
     def _cursor_of_this_request(self) -> Self:
@@ -89,7 +92,7 @@ class CursorQuery(PageQuery):
             return self
         if "page_number" in self.model_fields_set:
             raise FieldError("cursor", "give either cursor or page_number, not both")
-        self._check_cursor(self.cursor)
+        self._after = self._check_cursor(self.cursor)
         return self
 
     def _check_cursor(self, cursor: str) -> list[Any]:
@@ -109,7 +112,7 @@ class CursorQuery(PageQuery):
     @property
     def after(self) -> list[Any] | None:
         """The sort values to search after, or None on a page-number request."""
-        return None if self.cursor is None else self._check_cursor(self.cursor)
+        return self._after
 
     def next_cursor(self, after: list[Any]) -> str:
         """The cursor of the page that follows the item whose sort values are `after`."""
