@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from functools import partial
 
+from pydantic import ValidationError
 from sanic import Sanic
 from sanic.worker.loader import AppLoader
 
@@ -12,7 +13,14 @@ from api.settings import Settings
 
 
 def main() -> None:
-    settings = Settings()
+    try:
+        settings = Settings()  # type: ignore[call-arg]  # the required fields come from the environment
+    except ValidationError as error:
+        # Each bad variable named, without a traceback: it is the operator's to fix.
+        problems = "; ".join(
+            f"API_{'_'.join(map(str, e['loc'])).upper()}: {e['msg']}" for e in error.errors()
+        )
+        raise SystemExit(f"api: invalid settings: {problems}") from None
     configure_logging(settings)
     # Workers are separate processes: each builds its own app (and clients) from the factory.
     loader = AppLoader(factory=partial(create_app, settings))

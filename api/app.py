@@ -62,7 +62,7 @@ def configure_logging(settings: Settings) -> None:
 def create_app(settings: Settings | None = None) -> ApiApp:
     # `sanic api.app:create_app --factory` calls the factory with its own argument namespace.
     if not isinstance(settings, Settings):
-        settings = Settings()
+        settings = Settings()  # type: ignore[call-arg]  # the required fields come from the environment
     configure_logging(settings)
     app = Sanic(APP_NAME, ctx=ApiContext(settings), dumps=orjson.dumps)
     app.config.update(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -26,3 +26,12 @@ class Settings(BaseSettings):
     redis_url: str = "redis://127.0.0.1:6379/0"
     redis_timeout: float = Field(default=0.5, gt=0, description="seconds before Redis counts as down")
     cache_ttl: int = Field(default=300, ge=0, description="seconds a response stays cached; 0 = off")
+
+    # No default: a key everyone knows would let anyone sign cursors.
+    cursor_secret: SecretStr = Field(
+        min_length=16, description="the key of the cursors' HMAC; a cursor made with another is refused"
+    )
+
+    @property
+    def cursor_key(self) -> bytes:
+        return self.cursor_secret.get_secret_value().encode()

@@ -240,6 +240,7 @@ def main() -> None:
         "API_REDIS_URL": args.redis_url,
         "API_INDEX_PREFIX": prefix,
         "API_WORKERS": str(args.workers),
+        "API_CURSOR_SECRET": "bench-only-cursor-secret",
     }
     python = sys.executable
     with ExitStack() as cleanup:

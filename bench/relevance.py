@@ -29,6 +29,7 @@ from __future__ import annotations
 import argparse
 import os
 import random
+import secrets
 import statistics
 import sys
 import tempfile
@@ -266,6 +267,8 @@ def suggestion_latency(es_url: str, prefix: str, texts: list[str], rng: random.R
         API_ES_URL=es_url,
         API_INDEX_PREFIX=prefix,
         API_CACHE_TTL="0",
+        # A throwaway process: any key will do, it signs no cursor anyone keeps.
+        API_CURSOR_SECRET=secrets.token_urlsafe(24),
     )
     log = Path(tempfile.mkdtemp(prefix="bench-relevance-")) / "api.log"
     api = ServiceProcess([sys.executable, "-m", "api"], env, log, "/api/health", port)

@@ -10,7 +10,9 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
+import hmac
 import json
+import math
 from collections.abc import Mapping, Sequence
 from typing import Any, Literal, Self, TypeVar
 from uuid import UUID
@@ -68,14 +70,36 @@ class PageQuery(BaseModel):
 # What a cursor is not bound to: the page it starts (its own position) and the page's size.
 _UNBOUND = {"cursor", "page_number", "page_size"}
 
+# The kind of each sort value of a cursor: a number (a rating, a score) or a keyword (a name, an id).
+SortValue = Literal["number", "keyword"]
+# How Elasticsearch writes the sort value of a missing number (sorted first or last).
+_INFINITIES = {"Infinity", "-Infinity"}
+# Elasticsearch's long range; a larger integer would not even serialize into the search.
+_LONG = 2**63
+
+
+def _fits(kind: SortValue, value: object) -> bool:
+    if kind == "keyword":
+        return isinstance(value, str)
+    if isinstance(value, bool):
+        return False
+    if isinstance(value, int):
+        return -_LONG <= value < _LONG
+    if isinstance(value, float):
+        return math.isfinite(value)
+    return isinstance(value, str) and value in _INFINITIES
+
 
 class CursorQuery(PageQuery):
     """Pagination that can also go past the result window: `cursor`, from a `Link: rel="next"`
     header, holds the sort values of the last item seen (Elasticsearch `search_after`).
 
-    A cursor is base64url JSON of those values and a digest of them with the endpoint's model and
-    every parameter but the position; a cursor changed by hand or taken from another sort, query
-    or filter fails the digest and is answered 422, instead of silently paging something else.
+    A cursor is base64url JSON of those values and an HMAC (the server's `API_CURSOR_SECRET`) of
+    them with the endpoint's model and every parameter but the position. A cursor changed by
+    hand, made without the secret or taken from another sort, query or filter fails the HMAC
+    and is answered 422, instead of silently paging something else; so are values that do not
+    fit the endpoint's order (`sort_values`), so nothing malformed reaches Elasticsearch.
+    Validation needs the secret in its context (`cursor_key`, see `parse_query`).
     """
 
     cursor: str | None = Field(
@@ -86,37 +110,48 @@ class CursorQuery(PageQuery):
     # The cursor's sort values, decoded and checked once, by the validator.
     _after: list[Any] | None = PrivateAttr(default=None)
 
+    def sort_values(self) -> tuple[SortValue, ...]:
+        """The kinds of the values this endpoint sorts by, in order (the genres: name, id)."""
+        return ("keyword", "keyword")
+
     @model_validator(mode="after")
-    def _cursor_of_this_request(self) -> Self:
+    def _cursor_of_this_request(self, info: ValidationInfo) -> Self:
         if self.cursor is None:
             return self
         if "page_number" in self.model_fields_set:
             raise FieldError("cursor", "give either cursor or page_number, not both")
-        self._after = self._check_cursor(self.cursor)
+        self._after = self._check_cursor(self.cursor, (info.context or {})["cursor_key"])
         return self
 
-    def _check_cursor(self, cursor: str) -> list[Any]:
+    def _check_cursor(self, cursor: str, key: bytes) -> list[Any]:
         try:
             values, digest = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
         except (binascii.Error, ValueError, TypeError):
             raise FieldError("cursor", "not a cursor this API issued") from None
-        if not isinstance(values, list) or digest != self._digest(values):
+        if (
+            not isinstance(values, list)
+            or not isinstance(digest, str)
+            or not hmac.compare_digest(digest, self._digest(values, key))
+        ):
             raise FieldError("cursor", "not a cursor of this request (another sort, query or filter?)")
+        kinds = self.sort_values()
+        if len(values) != len(kinds) or not all(map(_fits, kinds, values)):
+            raise FieldError("cursor", f"its values do not fit this order ({', '.join(kinds)})")
         return values
 
-    def _digest(self, values: list[Any]) -> str:
+    def _digest(self, values: list[Any], key: bytes) -> str:
         bound = self.model_dump(mode="json", exclude=_UNBOUND)
         text = json.dumps([type(self).__name__, bound, values], sort_keys=True)
-        return hashlib.sha256(text.encode()).hexdigest()[:32]
+        return hmac.new(key, text.encode(), hashlib.sha256).hexdigest()[:32]
 
     @property
     def after(self) -> list[Any] | None:
         """The sort values to search after, or None on a page-number request."""
         return self._after
 
-    def next_cursor(self, after: list[Any]) -> str:
+    def next_cursor(self, after: list[Any], key: bytes) -> str:
         """The cursor of the page that follows the item whose sort values are `after`."""
-        text = json.dumps([after, self._digest(after)], separators=(",", ":"))
+        text = json.dumps([after, self._digest(after, key)], separators=(",", ":"))
         return base64.urlsafe_b64encode(text.encode()).decode().rstrip("=")
 
 
@@ -183,9 +218,17 @@ class FieldError(ValueError):
 class FilmListQuery(CursorQuery, FilmFilters):
     sort: FilmSort = "-imdb_rating"
 
+    def sort_values(self) -> tuple[SortValue, ...]:
+        # The rating or the title, then the id (api.repositories.films.SORTS).
+        return ("number", "keyword") if self.sort.endswith("imdb_rating") else ("keyword", "keyword")
+
 
 class SearchQuery(CursorQuery):
     query: str
+
+    def sort_values(self) -> tuple[SortValue, ...]:
+        # The person search's order: score, name, id (api.repositories.relevance.PERSON_ORDER).
+        return ("number", "keyword", "keyword")
 
     @field_validator("query", mode="before")
     @classmethod
@@ -207,6 +250,10 @@ def meaningful_text(value: object, limit: int = MAX_QUERY_LENGTH) -> object:
 
 class FilmSearchQuery(SearchQuery, FilmFilters):
     """A film search: the text query and the film filters."""
+
+    def sort_values(self) -> tuple[SortValue, ...]:
+        # Score, rating, id (api.repositories.relevance.FILM_ORDER).
+        return ("number", "number", "keyword")
 
 
 class FacetQuery(FilmFilters):
@@ -241,8 +288,11 @@ class SuggestQuery(BaseModel):
 Query = TypeVar("Query", bound=BaseModel)
 
 
-def parse_query(model: type[Query], args: Mapping[str, Sequence[str]], result_window: int) -> Query:
-    """Fold aliases, reject repeated parameters, validate; unknown parameters are ignored."""
+def parse_query(
+    model: type[Query], args: Mapping[str, Sequence[str]], result_window: int, cursor_key: bytes
+) -> Query:
+    """Fold aliases, reject repeated parameters, validate; unknown parameters are ignored.
+    `cursor_key` is the secret a cursor's HMAC is checked with."""
     data: dict[str, str] = {}
     for name, values in args.items():
         field = ALIASES.get(name, name)
@@ -252,7 +302,7 @@ def parse_query(model: type[Query], args: Mapping[str, Sequence[str]], result_wi
             raise InvalidParameter(field, "given more than once")
         data[field] = values[0]
     try:
-        return model.model_validate(data, context={"result_window": result_window})
+        return model.model_validate(data, context={"result_window": result_window, "cursor_key": cursor_key})
     except ValidationError as error:
         first = error.errors(include_url=False)[0]
         cause = (first.get("ctx") or {}).get("error")

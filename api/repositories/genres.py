@@ -12,6 +12,7 @@ from api.repositories.elastic import ElasticIndex, page_request, paged
 
 # The response cache's operation for each method of the interface (see CachedRepository).
 CACHE_OPERATIONS = {"get": "genre", "list": "genres"}
+GENRE_ORDER: list[dict[str, Any]] = [{"name.raw": "asc"}, {"id": "asc"}]
 
 
 class GenreRepository(Protocol):
@@ -40,7 +41,7 @@ class ElasticGenreRepository:
     async def list(self, query: CursorQuery) -> Page[Genre]:
         response = await self._index.search(
             query={"match_all": {}},
-            sort=[{"name.raw": "asc"}, {"id": "asc"}],
+            sort=GENRE_ORDER,
             **page_request(query),
         )
         docs, total, after = paged(response, query)

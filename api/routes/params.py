@@ -27,8 +27,9 @@ def query_params(model: type[BaseModel]) -> Callable[[Handler], Handler]:
     """Validate the query string into `model` (handler argument `query`) and document it."""
 
     def check(request: ApiRequest, data: object, handler_kwargs: dict[str, Any]) -> None:
+        settings = request.app.ctx.settings
         handler_kwargs["query"] = parse_query(
-            model, request.get_args(keep_blank_values=True), request.app.ctx.settings.max_result_window
+            model, request.get_args(keep_blank_values=True), settings.max_result_window, settings.cursor_key
         )
 
     aliases = {canonical: alias for alias, canonical in ALIASES.items()}

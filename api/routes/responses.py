@@ -62,7 +62,8 @@ def _links(request: ApiRequest, query: PageQuery, page: Page[Any]) -> str:
         links.append(link({"page_number": query.page_number - 1}, "prev"))
     if isinstance(query, CursorQuery):
         if page.after is not None:
-            links.append(link({"cursor": query.next_cursor(page.after)}, "next"))
+            following = query.next_cursor(page.after, request.app.ctx.settings.cursor_key)
+            links.append(link({"cursor": following}, "next"))
     elif query.offset + query.page_size < page.total:
         links.append(link({"page_number": query.page_number + 1}, "next"))
     return ", ".join(links)

@@ -296,6 +296,7 @@ def rehearse_api(image: Image, dockerfile: Path, tmp: Path, backing: Backing) ->
     settings = {
         "API_ES_URL": backing.stack.es_url,
         "API_REDIS_URL": backing.stack.redis_url(API_REDIS_DB),
+        "API_CURSOR_SECRET": "test-only-cursor-secret",
     }
     rehearse_service(image, dockerfile, tmp, settings, "/api/health")
 

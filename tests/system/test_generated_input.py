@@ -69,6 +69,7 @@ def content_api(stack: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterato
         API_REDIS_URL=stack.redis_url(CONTENT_REDIS_DB),
         API_WORKERS="1",
         API_ES_TIMEOUT="10",
+        API_CURSOR_SECRET="test-only-cursor-secret",
     )
     log = tmp_path_factory.mktemp("generated-input") / "api.log"
     process = ModuleProcess("api", [], env, log, health="/api/health/ready")

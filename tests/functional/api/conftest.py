@@ -30,6 +30,8 @@ from devtools.processes import ServiceDidNotStart, ServiceProcess, free_port
 ROOT = Path(__file__).resolve().parents[3]
 REDIS_DB = 12  # the API tests' cache db; keys are prefixed per session, so runs do not collide
 START_TIMEOUT = 60
+# The test processes' cursor key: the cursor tests sign cursors with it (and with others).
+CURSOR_SECRET = "functional-tests-cursor-secret"
 
 
 def _uid(name: str) -> str:
@@ -248,6 +250,7 @@ def api_processes(stack, catalogue, tmp_path_factory) -> Iterator[dict[str, ApiP
     # Generous timeouts: on a busy machine a slow answer must not pass for a dependency that is down
     # (the "down" cases point at closed ports and fail at once).
     common = {
+        "API_CURSOR_SECRET": CURSOR_SECRET,
         "API_INDEX_PREFIX": catalogue.prefix,
         "API_CACHE_TTL": "300",
         "API_ES_TIMEOUT": "30",

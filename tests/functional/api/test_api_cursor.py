@@ -1,15 +1,19 @@
 """Deep paging: `cursor` (Elasticsearch `search_after`) in `Link: rel="next"` walks a whole list or
-search without repeats or gaps; a cursor changed by hand, of another request, or given with a
-page number is a 422 naming `cursor`."""
+search without repeats or gaps; a cursor changed by hand, of another request, signed without the
+server's secret, holding values of the wrong kinds, or given with a page number is a 422 naming
+`cursor`."""
 
 from __future__ import annotations
 
 import base64
+import hashlib
+import hmac
 import json
 import re
 
 import pytest
 
+from tests.functional.api.conftest import CURSOR_SECRET
 from tests.functional.api.test_api_validation import assert_invalid
 
 NEXT = re.compile(r'<([^>]*)>; rel="next"')
@@ -133,6 +137,52 @@ def test_a_changed_or_foreign_cursor_is_refused(api, catalogue):
         assert_invalid(api.get(path, params={"page_size": 5, **params}), "cursor")
     # The untouched cursor still works, with the page size changed.
     assert api.get("/api/v1/films", params={"sort": "title", "cursor": cursor}).status_code == 200
+
+
+def _made_by_hand(values: list, model: str, bound: dict, key: bytes | None) -> str:
+    """A cursor as a client could make one: the documented layout, with an HMAC of `key`, or
+    with a plain SHA-256 (the unkeyed digest cursors used to carry) when `key` is None."""
+    text = json.dumps([model, bound, values], sort_keys=True).encode()
+    if key is None:
+        digest = hashlib.sha256(text).hexdigest()[:32]
+    else:
+        digest = hmac.new(key, text, hashlib.sha256).hexdigest()[:32]
+    return _encoded([values, digest])
+
+
+# The person search's order is score, name, id; its cursors are bound to the query.
+PERSON_SEARCH = ("/api/v1/persons/search", {"query": "george"}, "SearchQuery", {"query": "george"})
+
+
+def test_a_cursor_made_by_hand_needs_the_servers_secret(api, catalogue):
+    path, params, model, bound = PERSON_SEARCH
+    first = api.get(path, params={**params, "page_size": 1})
+    values, _ = _decoded(cursor_of(first))
+    # The recipe is right: with the server's secret the hand-made cursor is the one it issued.
+    own = _made_by_hand(values, model, bound, CURSOR_SECRET.encode())
+    assert _decoded(own) == _decoded(cursor_of(first))
+    assert api.get(path, params={**params, "page_size": 1, "cursor": own}).status_code == 200
+    for key in (None, b"another-secret-of-some-length"):
+        forged = _made_by_hand(values, model, bound, key)
+        assert_invalid(api.get(path, params={**params, "cursor": forged}), "cursor")
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        ["high", "George Lucas", "x"],  # a string where the score is a number
+        [1.5, 7, "x"],  # a number where the name is a keyword
+        [1.5, "George Lucas"],  # a value short
+        [1e400, "George Lucas", "x"],  # JSON's infinity, which Elasticsearch cannot take
+        [{"a": 1}, "George Lucas", "x"],
+    ],
+)
+def test_a_cursor_whose_values_do_not_fit_the_order_is_a_422(api, catalogue, values):
+    path, params, model, bound = PERSON_SEARCH
+    # Signed without the secret, or even with it: either way nothing reaches Elasticsearch.
+    for key in (None, CURSOR_SECRET.encode()):
+        forged = _made_by_hand(values, model, bound, key)
+        assert_invalid(api.get(path, params={**params, "cursor": forged}), "cursor")
 
 
 def test_cursor_with_page_number_is_refused(api, catalogue):

@@ -1,4 +1,5 @@
-"""Query parsing: aliases fold into canonical names, defaults fill in, bad values name the field."""
+"""Query parsing: aliases fold into canonical names, defaults fill in, bad values name the field;
+cursors are signed with the server's key and hold the values of their endpoint's order."""
 
 from __future__ import annotations
 
@@ -6,8 +7,10 @@ from uuid import UUID
 
 import pytest
 
+import es_mappings
 from api.errors import InvalidParameter
 from api.models.query import (
+    CursorQuery,
     FilmListQuery,
     FilmSearchQuery,
     PageQuery,
@@ -16,14 +19,20 @@ from api.models.query import (
     parse_id,
     parse_query,
 )
+from api.repositories.films import SORTS
+from api.repositories.genres import GENRE_ORDER
+from api.repositories.relevance import FILM_ORDER, PERSON_ORDER
 
 GENRE = "6f2b1c3e-8a2d-4c1b-9d8e-1a2b3c4d5e6f"
 OTHER_GENRE = "0a2b1c3e-8a2d-4c1b-9d8e-1a2b3c4d5e6f"
 PERSON = "7f2b1c3e-8a2d-4c1b-9d8e-1a2b3c4d5e6f"
 
 
-def parse(model, window=10_000, **args):
-    return parse_query(model, {name: [value] for name, value in args.items()}, window)
+KEY = b"unit-test-cursor-key"
+
+
+def parse(model, window=10_000, key=KEY, **args):
+    return parse_query(model, {name: [value] for name, value in args.items()}, window, key)
 
 
 def test_defaults():
@@ -34,7 +43,7 @@ def test_defaults():
 
 def test_aliases_give_the_same_normalized_query():
     aliased = parse_query(
-        FilmListQuery, {"filter[genre]": [GENRE], "page[size]": ["5"], "page[number]": ["3"]}, 10_000
+        FilmListQuery, {"filter[genre]": [GENRE], "page[size]": ["5"], "page[number]": ["3"]}, 10_000, KEY
     )
     canonical = parse(FilmListQuery, genre=GENRE, page_size="5", page_number="3")
     assert aliased == canonical
@@ -74,7 +83,7 @@ def test_aliases_give_the_same_normalized_query():
 )
 def test_invalid_values_name_the_parameter(args, parameter):
     with pytest.raises(InvalidParameter) as raised:
-        parse_query(FilmListQuery, args, 10_000)
+        parse_query(FilmListQuery, args, 10_000, KEY)
     assert raised.value.parameter == parameter
     assert raised.value.status_code == 422
 
@@ -138,13 +147,13 @@ def test_parse_id():
 
 
 def test_a_cursor_comes_back_as_the_values_it_was_made_of():
-    after = [8.5, "-Infinity", "b7c1d2e3-0000-4000-8000-000000000000"]
-    cursor = parse(FilmListQuery, sort="title", genre=GENRE).next_cursor(after)
+    after = ["-Infinity", "b7c1d2e3-0000-4000-8000-000000000000"]
+    cursor = parse(FilmListQuery, genre=GENRE).next_cursor(after, KEY)
     assert set(cursor) <= set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")
     # Another page size is the same walk; the page number is where the cursor stands instead.
-    followed = parse(FilmListQuery, sort="title", genre=GENRE, page_size="7", cursor=cursor)
+    followed = parse(FilmListQuery, genre=GENRE, page_size="7", cursor=cursor)
     assert followed.after == after
-    assert parse(FilmListQuery, sort="title", genre=GENRE).after is None
+    assert parse(FilmListQuery, genre=GENRE).after is None
 
 
 @pytest.mark.parametrize(
@@ -158,15 +167,15 @@ def test_a_cursor_comes_back_as_the_values_it_was_made_of():
     ],
 )
 def test_a_cursor_is_bound_to_its_request(changed):
-    cursor = parse(FilmListQuery, sort="title", genre=GENRE).next_cursor([1.0, "x"])
+    cursor = parse(FilmListQuery, sort="title", genre=GENRE).next_cursor(["Alien", "x"], KEY)
     with pytest.raises(InvalidParameter) as raised:
         parse(FilmListQuery, **{"sort": "title", "genre": GENRE, **changed, "cursor": cursor})
     assert raised.value.parameter == "cursor"
 
 
 def test_a_cursor_is_bound_to_its_endpoint_and_refuses_a_page_number():
-    cursor = parse(SearchQuery, query="star").next_cursor([1.0, "x"])
-    assert parse(SearchQuery, query="star", cursor=cursor).after == [1.0, "x"]
+    cursor = parse(SearchQuery, query="star").next_cursor([1.0, "Ford", "x"], KEY)
+    assert parse(SearchQuery, query="star", cursor=cursor).after == [1.0, "Ford", "x"]
     for model, args in (
         (FilmSearchQuery, {"query": "star", "cursor": cursor}),
         (SearchQuery, {"query": "star", "cursor": cursor, "page_number": "1"}),
@@ -175,3 +184,78 @@ def test_a_cursor_is_bound_to_its_endpoint_and_refuses_a_page_number():
         with pytest.raises(InvalidParameter) as raised:
             parse(model, **args)
         assert raised.value.parameter == "cursor"
+
+
+def test_a_cursor_signed_with_another_key_is_refused():
+    cursor = parse(FilmListQuery, sort="title").next_cursor(["Alien", "x"], b"another-cursor-key")
+    with pytest.raises(InvalidParameter) as raised:
+        parse(FilmListQuery, sort="title", cursor=cursor)
+    assert raised.value.parameter == "cursor"
+    assert parse(FilmListQuery, sort="title", cursor=cursor, key=b"another-cursor-key").after == [
+        "Alien",
+        "x",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("model", "args", "values"),
+    [
+        (FilmListQuery, {"sort": "-imdb_rating"}, ["high", "x"]),
+        (FilmListQuery, {"sort": "-imdb_rating"}, [True, "x"]),
+        (FilmListQuery, {"sort": "-imdb_rating"}, [None, "x"]),
+        (FilmListQuery, {"sort": "-imdb_rating"}, [float("nan"), "x"]),
+        (FilmListQuery, {"sort": "-imdb_rating"}, [2**64, "x"]),
+        (FilmListQuery, {"sort": "-imdb_rating"}, [8.5, 7]),
+        (FilmListQuery, {"sort": "-imdb_rating"}, [8.5]),
+        (FilmListQuery, {"sort": "title"}, [8.5, "x"]),
+        (FilmListQuery, {"sort": "title"}, ["Alien", "x", "y"]),
+        (FilmSearchQuery, {"query": "star"}, [3.0, {"rating": 1}, "x"]),
+        (SearchQuery, {"query": "star"}, [3.0, ["Ford"], "x"]),
+        (CursorQuery, {}, ["Drama", None]),
+    ],
+)
+def test_a_well_signed_cursor_whose_values_do_not_fit_the_order_is_refused(model, args, values):
+    cursor = parse(model, **args).next_cursor(values, KEY)
+    with pytest.raises(InvalidParameter) as raised:
+        parse(model, **args, cursor=cursor)
+    assert raised.value.parameter == "cursor"
+    assert "order" in str(raised.value)
+
+
+@pytest.mark.parametrize(
+    ("model", "args", "values"),
+    [
+        (FilmListQuery, {"sort": "-imdb_rating"}, [8.5, "x"]),
+        (FilmListQuery, {"sort": "imdb_rating"}, [8, "x"]),
+        (FilmListQuery, {"sort": "imdb_rating"}, ["Infinity", "x"]),
+        (FilmSearchQuery, {"query": "star"}, [3.25, "-Infinity", "x"]),
+        (CursorQuery, {}, ["Drama", "x"]),
+    ],
+)
+def test_the_values_elasticsearch_writes_fit(model, args, values):
+    cursor = parse(model, **args).next_cursor(values, KEY)
+    assert parse(model, **args, cursor=cursor).after == values
+
+
+def _kind(index: str, clause: dict) -> str:
+    """What the mapping says a sort clause's values are."""
+    (field,) = clause
+    if field == "_score":
+        return "number"
+    properties = es_mappings.index_body(index)["mappings"]["properties"]
+    name, _, sub = field.partition(".")
+    mapping = properties[name]["fields"][sub] if sub else properties[name]
+    return "keyword" if mapping["type"] == "keyword" else "number"
+
+
+@pytest.mark.parametrize(
+    ("model", "args", "order", "index"),
+    [
+        *((FilmListQuery, {"sort": sort}, clauses, es_mappings.MOVIES) for sort, clauses in SORTS.items()),
+        (FilmSearchQuery, {"query": "star"}, FILM_ORDER, es_mappings.MOVIES),
+        (SearchQuery, {"query": "star"}, PERSON_ORDER, es_mappings.PERSONS),
+        (CursorQuery, {}, GENRE_ORDER, es_mappings.GENRES),
+    ],
+)
+def test_each_endpoint_expects_the_values_of_the_order_its_repository_sorts_by(model, args, order, index):
+    assert parse(model, **args).sort_values() == tuple(_kind(index, clause) for clause in order)
