@@ -38,16 +38,25 @@ def _migrate(settings: Settings, args: argparse.Namespace) -> int:
 
 def _generate_keys(settings: Settings, args: argparse.Namespace) -> int:
     from auth.services.signing_keys import PRIVATE_KEY_FILE, generate_key_files
+    from auth.services.totp_keys import TOTP_KEYS_FILE, generate_totp_keys_file
 
+    # The TOTP key is made even when the signing key is kept: a directory made before two-factor
+    # login existed gets one on the next start, and an existing one is never replaced (--force
+    # included), since the secrets sealed with it would be lost.
+    totp_path = args.directory / TOTP_KEYS_FILE
     if args.if_missing and (args.directory / PRIVATE_KEY_FILE).exists():
         print(f"{args.directory / PRIVATE_KEY_FILE} exists; kept")
-        return 0
-    try:
-        path, kid = generate_key_files(args.directory, overwrite=args.force)
-    except FileExistsError as error:
-        print(error, file=sys.stderr)
-        return 1
-    print(f"wrote {path} (kid {kid}); set AUTH_PRIVATE_KEY_FILE={path}")
+    else:
+        try:
+            path, kid = generate_key_files(args.directory, overwrite=args.force)
+        except FileExistsError as error:
+            print(error, file=sys.stderr)
+            return 1
+        print(f"wrote {path} (kid {kid}); set AUTH_PRIVATE_KEY_FILE={path}")
+    if totp_path.exists():
+        print(f"{totp_path} exists; kept")
+    else:
+        print(f"wrote {totp_path} (TOTP key {generate_totp_keys_file(totp_path)})")
     return 0
 
 

@@ -72,6 +72,19 @@ class Settings(BaseSettings):
     password_changes_per_account: int = Field(default=10, gt=0)
     password_change_window_seconds: int = Field(default=3600, gt=0)
 
+    # Two-factor login (auth/services/totp.py). The secrets are encrypted with AES-256-GCM under
+    # keys given inline (comma-separated base64 of 32 bytes) or in a file (one a line); the first
+    # is the active one, the others only decrypt. Default file: totp.keys beside the signing key.
+    totp_encryption_key: str | None = None
+    totp_encryption_key_file: Path | None = None
+    totp_issuer: str = "Cinema"
+    # Roles whose holders must have logged in with a second factor to pass any permission check.
+    totp_required_roles: Annotated[list[str], NoDecode] = Field(default_factory=lambda: ["admin"])
+    totp_challenge_seconds: int = Field(default=5 * 60, gt=0)
+    # Wrong codes one login challenge takes before it is void (the account's throttle counts too).
+    totp_attempts_per_challenge: int = Field(default=5, gt=0)
+    totp_backup_codes: int = Field(default=10, gt=0, le=100)
+
     @field_validator("trusted_proxies", mode="before")
     @classmethod
     def _split_networks(cls, value: object) -> object:
@@ -79,4 +92,11 @@ class Settings(BaseSettings):
             return [
                 ipaddress.ip_network(part.strip(), strict=False) for part in value.split(",") if part.strip()
             ]
+        return value
+
+    @field_validator("totp_required_roles", mode="before")
+    @classmethod
+    def _split_roles(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
         return value

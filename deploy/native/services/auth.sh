@@ -38,8 +38,9 @@ auth_prepare() {
     chmod 600 "$AUTH_DIR/auth.env"
     if is_root; then chown "$SERVICE_USER" "$AUTH_DIR/auth.env"; fi
     install_image_project auth auth/Dockerfile
-    if [ ! -f "$AUTH_DIR/keys/private.pem" ]; then
-        log auth "generating a development signing key in $AUTH_DIR/keys"
+    # The signing key and the key that seals TOTP secrets (totp.keys) are made once and kept.
+    if [ ! -f "$AUTH_DIR/keys/private.pem" ] || [ ! -f "$AUTH_DIR/keys/totp.keys" ]; then
+        log auth "generating the missing development keys in $AUTH_DIR/keys"
         as_service_user env PYTHONDONTWRITEBYTECODE=1 \
             "$(venv_bin auth python)" -m auth generate-keys "$AUTH_DIR/keys" --if-missing >&2
     fi
