@@ -23,11 +23,13 @@ from auth.routes.permissions import permissions
 from auth.routes.roles import roles
 from auth.routes.service_info import service_info
 from auth.routes.sessions import sessions
+from auth.routes.totp import totp
 from auth.routes.user_admin import user_admin
 from auth.services.accounts import AccountService
 from auth.services.audit import AuditLog
 from auth.services.credentials import CredentialsVersion
 from auth.services.health import HealthService
+from auth.services.login_challenges import LoginChallenges
 from auth.services.login_history import LoginHistory
 from auth.services.passwords import PasswordHasher
 from auth.services.rate_limits import RateLimit
@@ -37,6 +39,8 @@ from auth.services.sessions import SessionService
 from auth.services.signing_keys import load_previous_keys, load_signing_key
 from auth.services.throttle import AttemptThrottle
 from auth.services.tokens import TokenCodec
+from auth.services.totp import TotpService
+from auth.services.totp_keys import load_totp_keyring
 from auth.settings import Settings
 from http_errors import ErrorBody
 from openapi30 import document_size_limits
@@ -48,11 +52,13 @@ SWAGGER_PAGE = Path(__file__).resolve().parent / "routes" / "swagger.html"
 
 
 def create_app(settings: Settings, name: str = "auth") -> AuthApp:
-    """Build the service; the signing key is loaded here so a missing key fails before listening."""
+    """Build the service; the keys are loaded here so a missing key fails before listening."""
     # The OpenAPI document keys responses by integer status codes, hence OPT_NON_STR_KEYS.
     app = Sanic(
         name,
-        ctx=AuthContext(settings, load_signing_key(settings), load_previous_keys(settings)),
+        ctx=AuthContext(
+            settings, load_signing_key(settings), load_totp_keyring(settings), load_previous_keys(settings)
+        ),
         dumps=partial(orjson.dumps, option=orjson.OPT_NON_STR_KEYS),
     )
     app.config.OAS_URL_PREFIX = "/auth/openapi"
@@ -65,7 +71,8 @@ def create_app(settings: Settings, name: str = "auth") -> AuthApp:
     app.ext.openapi.describe("Cinema auth service", version="1.0.0")
     app.ext.openapi.add_security_scheme("bearer", "http", scheme="bearer", bearer_format="JWT")
 
-    for blueprint in (service_info, accounts, sessions, own_sessions, roles, permissions, user_admin, audit):
+    blueprints = (service_info, accounts, sessions, totp, own_sessions, roles, permissions, user_admin, audit)
+    for blueprint in blueprints:
         app.blueprint(blueprint)
     document_size_limits(app, ErrorBody)
     install_error_handlers(app)
@@ -123,6 +130,13 @@ async def _open_clients(app: AuthApp) -> None:
             settings.password_change_window_seconds,
         ),
     )
+    ctx.totp = TotpService(
+        ctx.totp_keyring,
+        settings.totp_issuer,
+        settings.totp_backup_codes,
+        AttemptThrottle(ctx.redis, settings, kind="second-factor"),
+        ctx.audit,
+    )
     ctx.sessions = SessionService(
         ctx.hasher,
         TokenCodec(ctx.signing_key, settings, ctx.previous_keys),
@@ -131,6 +145,9 @@ async def _open_clients(app: AuthApp) -> None:
         ctx.roles,
         ctx.login_history,
         credentials,
+        ctx.totp,
+        LoginChallenges(ctx.redis, settings.totp_challenge_seconds, settings.totp_attempts_per_challenge),
+        ctx.audit,
         settings.refresh_ttl_seconds,
         settings.session_max_age_seconds,
     )

@@ -18,6 +18,8 @@ from auth.services.rate_limits import RateLimit
 from auth.services.roles import RoleService
 from auth.services.sessions import SessionService
 from auth.services.signing_keys import SigningKey, VerificationKey
+from auth.services.totp import TotpService
+from auth.services.totp_keys import TotpKeyring
 from auth.settings import Settings
 
 
@@ -28,7 +30,7 @@ class RateLimits:
 
 
 class AuthContext:
-    """What the process keeps on `app.ctx`: the settings and the signing key from the factory on
+    """What the process keeps on `app.ctx`: the settings and the keys from the factory on
     (a missing key fails before listening); the clients and the services from
     `before_server_start` on, since they belong to the server's event loop."""
 
@@ -41,12 +43,18 @@ class AuthContext:
     health: HealthService
     rate_limits: RateLimits
     audit: AuditLog
+    totp: TotpService
 
     def __init__(
-        self, settings: Settings, signing_key: SigningKey, previous_keys: list[VerificationKey] | None = None
+        self,
+        settings: Settings,
+        signing_key: SigningKey,
+        totp_keyring: TotpKeyring,
+        previous_keys: list[VerificationKey] | None = None,
     ) -> None:
         self.settings = settings
         self.signing_key = signing_key
+        self.totp_keyring = totp_keyring
         self.previous_keys = previous_keys or []
 
 

@@ -53,6 +53,50 @@ class PermissionDenied(HttpError):
     code = "forbidden"
 
 
+class SecondFactorRequired(HttpError):
+    """The caller holds a role that needs two-factor login, and this token was issued without it."""
+
+    status_code = 403
+    code = "second_factor_required"
+
+    def __init__(self, roles: list[str]) -> None:
+        super().__init__(
+            f"the role {', '.join(roles)} requires two-factor login: enrol at "
+            "POST /auth/api/v1/users/me/totp (confirm it with a code), then log in again with a code"
+        )
+
+
+class InvalidChallenge(HttpError):
+    """The second step of a login names no open challenge: unknown, expired, used or void."""
+
+    status_code = 401
+    code = "invalid_challenge"
+
+    def __init__(self) -> None:
+        super().__init__("unknown or expired login challenge: log in again with the password")
+
+
+class InvalidCode(HttpError):
+    """A wrong, reused or already spent TOTP or backup code at the second step of a login."""
+
+    status_code = 401
+    code = "invalid_code"
+
+
+class ChallengeExhausted(HttpError):
+    """Too many wrong codes for one login challenge: it is void."""
+
+    status_code = 429
+    code = "too_many_codes"
+
+    def __init__(self, retry_after: int) -> None:
+        super().__init__(
+            "too many wrong codes: this login challenge is void; log in again with the password",
+            headers={"Retry-After": str(retry_after)},
+        )
+        self.retry_after = retry_after
+
+
 class NotFound(HttpError):
     status_code = 404
     code = "not_found"

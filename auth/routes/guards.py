@@ -9,11 +9,11 @@ from typing import Any, TypeVar
 from sanic_ext import openapi
 
 from auth.context import AuthRequest
-from auth.errors import InvalidToken, PermissionDenied
+from auth.errors import InvalidToken, PermissionDenied, SecondFactorRequired
 from auth.routes.documentation import carry_documentation
 from auth.routes.openapi_schemas import errors
 from auth.services.client_address import Client, client_ip
-from auth.services.tokens import TokenClaims
+from auth.services.tokens import ONE_TIME_CODE, TokenClaims
 
 Handler = TypeVar("Handler", bound=Callable[..., Any])
 
@@ -53,8 +53,27 @@ def claims_of(request: AuthRequest) -> TokenClaims:
 
 
 async def require_permission(request: AuthRequest, permission: str) -> None:
-    """Checked against the roles in the database, so a revoked role stops working at once."""
-    user_id = claims_of(request).user_id
+    """Checked against the roles in the database, so a revoked role stops working at once.
+
+    A holder of a role in ``totp_required_roles`` passes no permission check with a token whose
+    login did not use a second factor (``amr`` without ``otp``), whatever the permission; the
+    routes of their own account stay open to them, so they can enrol and log in again.
+    """
+    claims = claims_of(request)
+    user_id = claims.user_id
+    required = request.app.ctx.settings.totp_required_roles
+    if required and ONE_TIME_CODE not in claims.amr:
+        held = sorted(set(required) & set(await request.app.ctx.roles.role_names(user_id)))
+        if held:
+            await request.app.ctx.audit.record(
+                "permission.denied",
+                actor=user_id,
+                ip=client_of(request).ip,
+                permission=permission,
+                path=request.path,
+                reason="second factor required",
+            )
+            raise SecondFactorRequired(held)
     if not await request.app.ctx.roles.has_permission(user_id, permission):
         await request.app.ctx.audit.record(
             "permission.denied",

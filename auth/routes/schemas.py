@@ -11,7 +11,9 @@ from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, StringConstr
 from auth.models import AuditEvent, LoginAttempt, LoginOutcome, Role, Session
 from auth.services.accounts import LOGIN_PATTERN, Account
 from auth.services.health import Health
+from auth.services.login_challenges import OpenChallenge
 from auth.services.tokens import TokenPair
+from auth.services.totp import Enrolment, TotpStatus
 
 Login = Annotated[str, StringConstraints(pattern=LOGIN_PATTERN)]
 Email = Annotated[str, StringConstraints(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$", max_length=254)]
@@ -53,6 +55,26 @@ class ChangeLoginBody(_Body):
 class ChangePasswordBody(_Body):
     old_password: Password
     new_password: Password
+
+
+TotpCode = Annotated[str, StringConstraints(pattern=r"^[0-9]{6}$")]
+# A TOTP code, or a backup code (ten base32 letters and digits, the hyphen optional).
+SecondFactorCode = Annotated[str, StringConstraints(pattern=r"^([0-9]{6}|[A-Za-z2-7]{5}-?[A-Za-z2-7]{5})$")]
+ChallengeToken = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{20,128}$")]
+
+
+class ConfirmTotpBody(_Body):
+    code: TotpCode = Field(description="the 6-digit code the authenticator app shows now")
+
+
+class TotpProofBody(_Body):
+    password: Password = Field(description="the current password")
+    code: TotpCode = Field(description="the 6-digit code the authenticator app shows now")
+
+
+class SecondFactorBody(_Body):
+    challenge: ChallengeToken = Field(description="the challenge the login with the password gave")
+    code: SecondFactorCode = Field(description="a 6-digit TOTP code, or an unused backup code (xxxxx-xxxxx)")
 
 
 class CreateRoleBody(_Body):
@@ -110,6 +132,41 @@ class TokenPairOut(BaseModel):
         return cls(
             access_token=pair.access_token, refresh_token=pair.refresh_token, expires_in=pair.expires_in
         )
+
+
+class LoginChallengeOut(BaseModel):
+    """The password was right and the account has two-factor login: send a code with this."""
+
+    challenge: str = Field(description="for POST /auth/api/v1/login/second-factor; single use")
+    expires_in: int = Field(description="seconds until the challenge expires")
+    methods: list[str] = Field(default=["totp", "backup_code"])
+
+    @classmethod
+    def of(cls, challenge: OpenChallenge) -> LoginChallengeOut:
+        return cls(challenge=challenge.token, expires_in=challenge.expires_in)
+
+
+class TotpEnrolmentOut(BaseModel):
+    secret: str = Field(description="base32, for typing into an authenticator app")
+    provisioning_uri: str = Field(description="otpauth:// URI with issuer and account, for a QR code")
+
+    @classmethod
+    def of(cls, enrolment: Enrolment) -> TotpEnrolmentOut:
+        return cls(secret=enrolment.secret, provisioning_uri=enrolment.provisioning_uri)
+
+
+class BackupCodesOut(BaseModel):
+    backup_codes: list[str] = Field(description="single-use codes, shown this once and never again")
+
+
+class TotpStatusOut(BaseModel):
+    enabled: bool = Field(description="confirmed: logins need a code")
+    pending: bool = Field(description="an enrolment was started and not confirmed")
+    backup_codes_left: int
+
+    @classmethod
+    def of(cls, status: TotpStatus) -> TotpStatusOut:
+        return cls(enabled=status.enabled, pending=status.pending, backup_codes_left=status.backup_codes_left)
 
 
 class RoleOut(BaseModel):

@@ -63,6 +63,9 @@ class AccountService:
             raise Conflict(f"login {login!r} is taken") from error
         return Account(user, [])
 
+    async def own_user(self, user_id: uuid.UUID) -> User:
+        return await self._user(user_id)
+
     async def own_account(self, user_id: uuid.UUID) -> Account:
         """The account a valid token names; it may have been deleted since the token was issued."""
         user = await self._user(user_id)
@@ -97,6 +100,12 @@ class AccountService:
         _require_acceptable(new_password, user.login, field="new_password")
         new_hash = await self._hasher.hash(new_password)
         await self._credentials.bump(user.id, new_hash, keep=current_session)
+
+    async def confirm_password(self, user_id: uuid.UUID, password: str, client: Client) -> User:
+        """The caller's account, once their current password is checked (throttled, recorded)."""
+        user = await self._user(user_id)
+        await self._check_current_password(user, password, client, field="password")
+        return user
 
     async def _check_current_password(self, user: User, password: str, client: Client, field: str) -> None:
         """Throttled and recorded like a login: a stolen access token must not become a fast

@@ -8,17 +8,29 @@ from datetime import UTC, datetime, timedelta
 
 from tortoise import connections
 
-from auth.errors import HashingBusy, InvalidCredentials, InvalidToken, NotFound, TooManyAttempts
+from auth.errors import (
+    ChallengeExhausted,
+    HashingBusy,
+    InvalidChallenge,
+    InvalidCode,
+    InvalidCredentials,
+    InvalidToken,
+    NotFound,
+    TooManyAttempts,
+)
 from auth.models import LoginOutcome, Session, User
 from auth.services.accounts import LOGIN_PATTERN
+from auth.services.audit import AuditLog
 from auth.services.client_address import Client
 from auth.services.credentials import CredentialsVersion
+from auth.services.login_challenges import LoginChallenges, OpenChallenge
 from auth.services.login_history import LoginHistory
 from auth.services.passwords import PasswordHasher
 from auth.services.revocation import RevocationList
 from auth.services.roles import RoleService
 from auth.services.throttle import AttemptThrottle
-from auth.services.tokens import TokenClaims, TokenCodec, TokenPair, TokenType
+from auth.services.tokens import ONE_TIME_CODE, PASSWORD, TokenClaims, TokenCodec, TokenPair, TokenType
+from auth.services.totp import CodeCheck, TotpService
 
 
 class SessionService:
@@ -31,6 +43,9 @@ class SessionService:
         roles: RoleService,
         history: LoginHistory,
         credentials: CredentialsVersion,
+        totp: TotpService,
+        challenges: LoginChallenges,
+        audit: AuditLog,
         refresh_ttl_seconds: int,
         max_age_seconds: int,
     ) -> None:
@@ -41,14 +56,18 @@ class SessionService:
         self._roles = roles
         self._history = history
         self._credentials = credentials
+        self._totp = totp
+        self._challenges = challenges
+        self._audit = audit
         self._refresh_ttl = timedelta(seconds=refresh_ttl_seconds)
         self._max_age = timedelta(seconds=max_age_seconds)
 
-    async def log_in(self, login: str, password: str, client: Client) -> TokenPair:
+    async def log_in(self, login: str, password: str, client: Client) -> TokenPair | OpenChallenge:
         """Unknown logins and wrong passwords cost one bcrypt check each and give the same 401.
 
         The throttle admits and counts the attempt before the password is checked, so attempts
-        sent at once are held by the same count as attempts sent one by one.
+        sent at once are held by the same count as attempts sent one by one. With TOTP on, the
+        right password opens a challenge (`complete_login`), not a session.
         """
         if not self._hasher.has_room():
             raise HashingBusy(retry_after=1)
@@ -69,6 +88,9 @@ class SessionService:
             outcome = LoginOutcome.WRONG_PASSWORD if user else LoginOutcome.UNKNOWN_LOGIN
             await self._history.record(login, outcome, user_id, client.ip, client.user_agent)
             raise InvalidCredentials()
+        if user.disabled_at is None and await self._totp.is_enabled(user.id):
+            await self._throttle.succeeded(login, client.ip)
+            return await self._challenges.open(user.id, user.credentials_version)
         opened = await self._open_session(user, client) if user.disabled_at is None else None
         if opened is None:
             # Disabled, or the password was changed (or every session ended) while it was checked;
@@ -81,7 +103,53 @@ class SessionService:
         if self._hasher.needs_upgrade(user.password_hash):
             await self._upgrade_hash(user, password)
         session_id, refresh_jti = opened
-        return self._codec.issue_pair(user.id, session_id, refresh_jti, await self._roles.role_names(user.id))
+        roles = await self._roles.role_names(user.id)
+        return self._codec.issue_pair(user.id, session_id, refresh_jti, roles, [PASSWORD])
+
+    async def complete_login(self, challenge: str, code: str, client: Client) -> TokenPair:
+        """The second step: a TOTP code (or a backup code) completes the challenge, once.
+
+        Wrong codes are counted by the account's second-factor throttle and by the challenge,
+        which is void after its last allowed attempt.
+        """
+        attempt = await self._challenges.attempt(challenge)
+        if attempt is None:
+            raise InvalidChallenge()
+        user = await User.get_or_none(id=attempt.user_id)
+        if user is None or attempt.attempt > self._challenges.attempts:
+            await self._challenges.close(challenge)
+            raise InvalidChallenge()
+        try:
+            result = await self._totp.check_login_code(user, code, client)
+        except TooManyAttempts:
+            await self._audit.record("login.second_factor_throttled", subject=user.id, ip=client.ip)
+            raise
+        if result is not CodeCheck.ACCEPTED:
+            await self._audit.record(
+                "login.second_factor_failed", subject=user.id, ip=client.ip, reason=result
+            )
+            if attempt.attempt >= self._challenges.attempts:
+                await self._challenges.close(challenge)
+                raise ChallengeExhausted(retry_after=1)
+            if result is CodeCheck.REUSED:
+                raise InvalidCode("this code was already used: wait for the next one")
+            raise InvalidCode("the code is wrong")
+        if not await self._challenges.close(challenge):
+            raise InvalidChallenge()
+        opened = (
+            await self._open_session(user, client, attempt.credentials_version)
+            if user.disabled_at is None
+            else None
+        )
+        if opened is None:
+            # Disabled, or the password changed (or every session ended) since step one.
+            outcome = LoginOutcome.DISABLED if user.disabled_at else LoginOutcome.WRONG_PASSWORD
+            await self._history.record(user.login, outcome, user.id, client.ip, client.user_agent)
+            raise InvalidChallenge()
+        await self._history.record(user.login, LoginOutcome.SUCCESS, user.id, client.ip, client.user_agent)
+        session_id, refresh_jti = opened
+        roles = await self._roles.role_names(user.id)
+        return self._codec.issue_pair(user.id, session_id, refresh_jti, roles, [PASSWORD, ONE_TIME_CODE])
 
     async def _upgrade_hash(self, user: User, password: str) -> None:
         """Replace a legacy (or cheaper) hash now that the password is known to be right; only if
@@ -92,9 +160,12 @@ class SessionService:
             return  # the next login will do it
         await User.filter(id=user.id, password_hash=user.password_hash).update(password_hash=upgraded)
 
-    async def _open_session(self, user: User, client: Client) -> tuple[uuid.UUID, uuid.UUID] | None:
+    async def _open_session(
+        self, user: User, client: Client, credentials_version: int | None = None
+    ) -> tuple[uuid.UUID, uuid.UUID] | None:
         """A new session, opened only while the user's credentials version is the one read with
-        the hash that was checked (the row lock orders it with a concurrent bump)."""
+        the hash that was checked (the row lock orders it with a concurrent bump); a second step
+        passes the version its challenge was opened under."""
         now = datetime.now(UTC)
         session_id, refresh_jti = uuid.uuid4(), uuid.uuid4()
         rows = await connections.get("default").execute_query_dict(
@@ -112,7 +183,7 @@ class SessionService:
                 client.ip,
                 client.user_agent,
                 user.id,
-                user.credentials_version,
+                user.credentials_version if credentials_version is None else credentials_version,
             ],
         )
         return (session_id, refresh_jti) if rows else None
@@ -146,9 +217,8 @@ class SessionService:
             if session.user.credentials_version != session.credentials_version:
                 raise InvalidToken("the credentials changed; the session has been ended")
             raise InvalidToken("refresh token was already used; the session has been ended")
-        return self._codec.issue_pair(
-            claims.user_id, claims.session_id, new_jti, await self._roles.role_names(claims.user_id)
-        )
+        roles = await self._roles.role_names(claims.user_id)
+        return self._codec.issue_pair(claims.user_id, claims.session_id, new_jti, roles, claims.amr)
 
     async def authenticate(self, access_token: str) -> TokenClaims:
         """The claims of a valid access token whose session is still open."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 
 import jwt
@@ -14,6 +14,11 @@ from auth.services.signing_keys import ALGORITHM, SigningKey, VerificationKey
 from auth.settings import Settings
 
 _REQUIRED_CLAIMS = ["iss", "aud", "sub", "sid", "jti", "iat", "nbf", "exp", "type"]
+
+
+# RFC 8176 authentication method references: what the login proved (`amr` in both tokens).
+PASSWORD = "pwd"  # noqa: S105 (a method name)
+ONE_TIME_CODE = "otp"
 
 
 class TokenType(StrEnum):
@@ -30,6 +35,8 @@ class TokenClaims:
     jti: uuid.UUID
     type: TokenType
     roles: list[str]
+    # Tokens from before the claim existed were issued after a password alone.
+    amr: list[str] = field(default_factory=lambda: [PASSWORD])
 
 
 @dataclass(frozen=True)
@@ -62,11 +69,17 @@ class TokenCodec:
         }
 
     def issue_pair(
-        self, user_id: uuid.UUID, session_id: uuid.UUID, refresh_jti: uuid.UUID, roles: list[str]
+        self,
+        user_id: uuid.UUID,
+        session_id: uuid.UUID,
+        refresh_jti: uuid.UUID,
+        roles: list[str],
+        amr: list[str],
     ) -> TokenPair:
+        """``amr``: the methods the login used; a refresh carries them over from the refresh token."""
         now = int(time.time())
-        access = self._encode(TokenType.ACCESS, user_id, session_id, uuid.uuid4(), roles, now)
-        refresh = self._encode(TokenType.REFRESH, user_id, session_id, refresh_jti, roles, now)
+        access = self._encode(TokenType.ACCESS, user_id, session_id, uuid.uuid4(), roles, amr, now)
+        refresh = self._encode(TokenType.REFRESH, user_id, session_id, refresh_jti, roles, amr, now)
         return TokenPair(access, refresh, self._ttl[TokenType.ACCESS])
 
     def _encode(
@@ -76,6 +89,7 @@ class TokenCodec:
         session_id: uuid.UUID,
         jti: uuid.UUID,
         roles: list[str],
+        amr: list[str],
         now: int,
     ) -> str:
         claims = {
@@ -89,6 +103,7 @@ class TokenCodec:
             "exp": now + self._ttl[token_type],
             "type": token_type.value,
             "roles": roles,
+            "amr": amr,
         }
         return jwt.encode(claims, self._key.private, algorithm=ALGORITHM, headers={"kid": self._key.kid})
 
@@ -126,6 +141,7 @@ class TokenCodec:
                 jti=uuid.UUID(claims["jti"]),
                 type=expected,
                 roles=[str(role) for role in claims.get("roles", [])],
+                amr=[str(method) for method in claims.get("amr", [PASSWORD])],
             )
         except (TypeError, ValueError) as error:
             raise InvalidToken("malformed token claims") from error

@@ -17,12 +17,14 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
 import uuid
 from collections.abc import Iterator
 from typing import Any
 
 import httpx
 import psycopg
+import pyotp
 import pytest
 import redis
 from generated_requests import ROOT, ModuleProcess, Run, Tally, fuzz, run_seed
@@ -161,7 +163,7 @@ class Accounts:
         self.http = httpx.Client(base_url=f"{process.url}/auth/api/v1", timeout=30)
         self.admin_login = f"admin-{uuid.uuid4().hex[:10]}"
         _auth("create-superuser", "--login", self.admin_login, env=process.env)
-        self.admin = self.bearer(self.admin_login)
+        self.admin = self.two_factor_bearer(self.admin_login)
         self.member_login = self.sign_up()
         self.member_id = self.http.get("/users/me", headers=self.bearer(self.member_login)).json()["id"]
         # PATCH /users/me renames its caller: it gets an account of its own, logged in once.
@@ -178,6 +180,24 @@ class Accounts:
 
     def bearer(self, login: str) -> dict[str, str]:
         response = self.http.post("/login", json={"login": login, "password": PASSWORD})
+        assert response.status_code == 200, response.text
+        return {"Authorization": f"Bearer {response.json()['access_token']}"}
+
+    def two_factor_bearer(self, login: str) -> dict[str, str]:
+        """The admin role passes permission checks only after a two-factor login: enrolled from a
+        password-only session, then logged in with the next step's code (its current one is spent)."""
+        password_only = self.bearer(login)
+        started = self.http.post("/users/me/totp", headers=password_only)
+        assert started.status_code == 201, started.text
+        totp = pyotp.TOTP(started.json()["secret"])
+        confirmed = self.http.post("/users/me/totp/confirm", json={"code": totp.now()}, headers=password_only)
+        assert confirmed.status_code == 200, confirmed.text
+        step_one = self.http.post("/login", json={"login": login, "password": PASSWORD})
+        assert step_one.status_code == 202, step_one.text
+        code = totp.at(time.time() + totp.interval)
+        response = self.http.post(
+            "/login/second-factor", json={"challenge": step_one.json()["challenge"], "code": code}
+        )
         assert response.status_code == 200, response.text
         return {"Authorization": f"Bearer {response.json()['access_token']}"}
 

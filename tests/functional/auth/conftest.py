@@ -42,6 +42,9 @@ def auth_env(stack: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[d
         "AUTH_DATABASE_URL": stack.pg_dsn(TEST_DB).replace("postgresql://", "postgres://", 1),
         "AUTH_REDIS_URL": stack.auth_redis_url(TEST_REDIS_DB),
         "AUTH_PRIVATE_KEY_FILE": str(keys / "private.pem"),
+        # Every test process seals TOTP secrets with the same key, whatever signing key it has.
+        "AUTH_TOTP_ENCRYPTION_KEY_FILE": str(keys / "totp.keys"),
+        "AUTH_TOTP_ATTEMPTS_PER_CHALLENGE": "3",
         # Cost 4 keeps the suite fast; the cost itself is tested on a process left at the default.
         "AUTH_BCRYPT_ROUNDS": "4",
         "AUTH_FREE_FAILURES_PER_ACCOUNT": "3",
@@ -90,7 +93,8 @@ def api(auth_service: AuthProcess) -> Iterator[Api]:
 
 @pytest.fixture(scope="session")
 def admin_tokens(auth_service: AuthProcess, auth_env: dict[str, str]) -> dict:
-    """A superuser made by ``python -m auth create-superuser``, logged in."""
+    """A superuser made by ``python -m auth create-superuser``, enrolled in two-factor login
+    (which the admin role needs to pass permission checks) and logged in with a code."""
     login = new_login()
     env = {**auth_env, "AUTH_SUPERUSER_PASSWORD": PASSWORD}
     result = subprocess.run(
@@ -99,6 +103,6 @@ def admin_tokens(auth_service: AuthProcess, auth_env: dict[str, str]) -> dict:
     assert result.returncode == 0, result.stderr
     client = Api(auth_service.url)
     try:
-        return client.log_in(login)
+        return client.log_in_admin(login)
     finally:
         client.http.close()

@@ -144,7 +144,7 @@ def _superuser(lonely: dict) -> dict:
     assert result.returncode == 0, result.stderr
     client = Api(lonely["url"])
     try:
-        tokens = client.log_in(login)
+        tokens = client.log_in_admin(login)
         return {**client.http.get("/users/me", headers=bearer(tokens)).json(), "tokens": tokens}
     finally:
         client.http.close()

@@ -30,7 +30,7 @@ def codec(key: SigningKey) -> TokenCodec:
 
 def _pair(codec: TokenCodec) -> tuple[uuid.UUID, uuid.UUID, uuid.UUID, dict[str, str]]:
     user, session, jti = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
-    pair = codec.issue_pair(user, session, jti, ["editor"])
+    pair = codec.issue_pair(user, session, jti, ["editor"], ["pwd", "otp"])
     return user, session, jti, {"access": pair.access_token, "refresh": pair.refresh_token}
 
 
@@ -42,6 +42,7 @@ def test_a_pair_decodes_to_its_claims(codec: TokenCodec) -> None:
 
     assert (access.user_id, access.session_id, access.roles) == (user, session, ["editor"])
     assert (refresh.session_id, refresh.jti) == (session, jti)
+    assert access.amr == refresh.amr == ["pwd", "otp"]
 
 
 def test_each_token_works_only_as_its_own_type(codec: TokenCodec) -> None:
