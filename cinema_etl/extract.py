@@ -48,19 +48,8 @@ def id_pages(conn: psycopg.Connection, table: str, after: UUID, batch_size: int)
     """Ids of every `table` row after `after`, in keyset pages by primary key (a whole-table pass)."""
     if table not in SOURCE_TABLES:
         raise ValueError(f"unknown source table {table!r}")
-    last = after
-    while True:
-        rows = conn.execute(
-            f"SELECT id FROM content.{table} WHERE id > %s ORDER BY id LIMIT %s",  # noqa: S608 - table is from SOURCE_TABLES
-            (last, batch_size),
-        ).fetchall()
-        if not rows:
-            return
-        page = [row[0] for row in rows]
-        yield page
-        last = page[-1]
-        if len(page) < batch_size:
-            return
+    query = f"SELECT id FROM content.{table} WHERE id > %s ORDER BY id LIMIT %s"  # noqa: S608 - table is from SOURCE_TABLES
+    return _keyset_pages(conn, query, (), after, batch_size)
 
 
 def linked_ids(
@@ -68,16 +57,23 @@ def linked_ids(
 ) -> Iterator[list[UUID]]:
     """Ids of `target` rows linked to the `source` rows `ids`, in pages (keyset on the id)."""
     link_table, source_column, target_column = _LINKED_IDS[(source, target)]
-    last = UUID(int=0)
+    query = (
+        f"SELECT DISTINCT {target_column} FROM content.{link_table}"  # noqa: S608 - fixed names
+        f" WHERE {source_column} = ANY(%s) AND {target_column} > %s ORDER BY {target_column} LIMIT %s"
+    )
+    return _keyset_pages(conn, query, (list(ids),), UUID(int=0), batch_size)
+
+
+def _keyset_pages(
+    conn: psycopg.Connection, query: str, params: tuple[Any, ...], after: UUID, batch_size: int
+) -> Iterator[list[UUID]]:
+    """The ids `query` selects, in pages: it takes `params`, then the last id seen and the page
+    size, and returns ids above that one in order."""
+    last = after
     while True:
-        rows = conn.execute(
-            f"SELECT DISTINCT {target_column} FROM content.{link_table}"  # noqa: S608 - fixed names
-            f" WHERE {source_column} = ANY(%s) AND {target_column} > %s ORDER BY {target_column} LIMIT %s",
-            (list(ids), last, batch_size),
-        ).fetchall()
-        if not rows:
+        page = [row[0] for row in conn.execute(query, (*params, last, batch_size)).fetchall()]
+        if not page:
             return
-        page = [row[0] for row in rows]
         yield page
         last = page[-1]
         if len(page) < batch_size:

@@ -255,30 +255,32 @@ def prefetched(items: Iterator[T], depth: int = 2) -> Iterator[T]:
         producer.join(timeout=60)
 
 
+@dataclass(eq=False)
 class IndexWriter:
     """What everything that writes to `index` (its names carry `prefix`) shares: the clients, the
     index's feed and the name it is addressed by. `conn` must be an autocommit connection (see
-    `extract.prepare`); `cache` receives the generation bump, None skips it (benchmarks)."""
+    `extract.prepare`); `cache` receives the generation bump, None skips it (benchmarks).
 
-    def __init__(
-        self,
-        conn: psycopg.Connection,
-        es: Elasticsearch,
-        cache: redis.Redis | None,
-        index: str,
-        prefix: str = "",
-    ) -> None:
-        self.conn, self.es, self.cache = conn, es, cache
-        self.index, self.prefix = index, prefix
-        self.spec = SPECS[index]
-        self.index_name = es_mappings.index_name(index, prefix)
+    Writers are dataclasses, so a kind of writer declares only its own settings after these.
+    """
+
+    conn: psycopg.Connection
+    es: Elasticsearch
+    cache: redis.Redis | None
+    index: str
+    prefix: str = ""
+
+    def __post_init__(self) -> None:
+        self.spec = SPECS[self.index]
+        self.index_name = es_mappings.index_name(self.index, self.prefix)
 
 
+@dataclass(eq=False)
 class IndexRun(IndexWriter):
     """One run that brings `index` (its names carry `prefix`) to Postgres's current state, one
     method per phase; see the module docstring. The phases share the index's state, which they
     advance, and the report, which they fill (the clients: see `IndexWriter`). `body` is the
-    index's settings and mappings, by default `es_mappings.index_body(index)`.
+    index's settings and mappings; left empty, `es_mappings.index_body(index)`.
 
     The run writes to the concrete index `versioned_name`. When the alias `index_name` points
     elsewhere (an older body, or a plain index of that name from before aliases), the run builds
@@ -289,20 +291,14 @@ class IndexRun(IndexWriter):
     run that fails anywhere leaves a position the next run carries on from.
     """
 
-    def __init__(
-        self,
-        conn: psycopg.Connection,
-        es: Elasticsearch,
-        cache: redis.Redis | None,
-        index: str,
-        prefix: str = "",
-        batch_size: int = 1000,
-        body: dict[str, Any] | None = None,
-    ) -> None:
-        super().__init__(conn, es, cache, index, prefix)
-        self.batch_size = batch_size
-        self.body = body if body is not None else es_mappings.index_body(index)
-        self.versioned_name = es_mappings.versioned_name(index, prefix, self.body)
+    batch_size: int = 1000
+    body: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if not self.body:
+            self.body = es_mappings.index_body(self.index)
+        self.versioned_name = es_mappings.versioned_name(self.index, self.prefix, self.body)
         self.report = RunReport(index_name=self.index_name)
         # Set by `start`: what the alias points at instead of `versioned_name` (None: already there).
         self.to_replace: list[str] | None = None

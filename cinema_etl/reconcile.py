@@ -28,10 +28,6 @@ from dataclasses import dataclass, field
 from typing import Any
 from uuid import UUID
 
-import psycopg
-import redis
-from elasticsearch import Elasticsearch
-
 import es_mappings
 from cinema_etl import load, pipeline
 
@@ -102,21 +98,15 @@ class ReconcileReport:
         }
 
 
+@dataclass(eq=False)
 class Reconciliation(pipeline.IndexWriter):
-    """Compare `index` (its name carries `prefix`) with Postgres and repair it; see the module
-    docstring and, for the clients, `pipeline.IndexWriter`."""
+    """Compare `index` (its name carries `prefix`) with Postgres, `range_size` rows per id range,
+    and repair it; see the module docstring and, for the clients, `pipeline.IndexWriter`."""
 
-    def __init__(
-        self,
-        conn: psycopg.Connection,
-        es: Elasticsearch,
-        cache: redis.Redis | None,
-        index: str,
-        prefix: str = "",
-        range_size: int = RANGE_SIZE,
-    ) -> None:
-        super().__init__(conn, es, cache, index, prefix)
-        self.range_size = range_size
+    range_size: int = RANGE_SIZE
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
         self.report = ReconcileReport(index_name=self.index_name)
 
     def run(self) -> ReconcileReport:
