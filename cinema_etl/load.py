@@ -15,12 +15,14 @@ concrete index being built), see `es_mappings`; those that also need the mapping
 from __future__ import annotations
 
 import copy
+import re
+import time
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from itertools import islice
 from typing import Any, TypeVar
 
-from elasticsearch import Elasticsearch
+from elasticsearch import Elasticsearch, NotFoundError
 from elasticsearch.helpers import BulkIndexError, scan, streaming_bulk
 
 T = TypeVar("T")
@@ -29,6 +31,10 @@ Documents = Iterable[tuple[str, dict[str, Any] | None]]
 # helpers.scan replaces the client's request timeout with its own argument (None: wait forever);
 # this is the one the DAGs' client has.
 SCAN_REQUEST_TIMEOUT_SECONDS = 120.0
+# A replaced index is deleted this long after the swap at the earliest (see `drop_when_idle`):
+# longer than a search request waits in a busy node's queue, and than the API waits for one.
+RETIRE_GRACE_SECONDS = 5.0
+RETIRE_TIMEOUT_SECONDS = 60.0
 
 
 @dataclass
@@ -99,14 +105,59 @@ def create_index(
     return True
 
 
-def swap_alias(es: Elasticsearch, alias: str, versioned_name: str, replaced: list[str]) -> None:
-    """Point `alias` at `versioned_name` and drop the `replaced` indices, in one atomic call:
-    readers of `alias` see the old index, then the new one, never neither. A plain index named
-    like the alias is among `replaced` (an alias cannot be added beside an index of its name,
-    but `remove_index` and `add` in one call replace one by the other)."""
+def swap_alias(es: Elasticsearch, alias: str, versioned_name: str, replaced: list[str]) -> list[str]:
+    """Point `alias` at `versioned_name` instead of the `replaced` indices, in one atomic call:
+    readers of `alias` see the old index, then the new one, never neither. Returns the replaced
+    indices, now without the alias, for `drop_when_idle`.
+
+    A plain index named like the alias is deleted in that call (an alias cannot be added beside an
+    index of its name, but `remove_index` and `add` in one call replace one by the other): a search
+    running on it then fails, so that migration, made once, is not quite without errors.
+    """
+    plain = [name for name in replaced if name == alias]
+    retired = [name for name in replaced if name != alias]
     actions: list[dict[str, Any]] = [{"add": {"index": versioned_name, "alias": alias}}]
-    actions += [{"remove_index": {"index": name}} for name in replaced]
+    actions += [{"remove_index": {"index": name}} for name in plain]
+    actions += [{"remove": {"index": name, "alias": alias}} for name in retired]
     es.indices.update_aliases(actions=actions)
+    return retired
+
+
+def drop_when_idle(es: Elasticsearch, index_names: list[str]) -> None:
+    """Delete `index_names` (no alias points at them any more) once no search runs on them.
+
+    Deleting an index closes its analyzers under the searches still running or queued on it,
+    which then fail ("this Analyzer is closed"): a search that resolved the alias just before the
+    swap may not have started yet, hence the grace before the index's own count of running
+    searches is trusted.
+    """
+    if not index_names:
+        return
+    time.sleep(RETIRE_GRACE_SECONDS)
+    deadline = time.monotonic() + RETIRE_TIMEOUT_SECONDS
+    while _searches_running(es, index_names) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    es.indices.delete(index=",".join(index_names), ignore_unavailable=True)
+
+
+def _searches_running(es: Elasticsearch, index_names: list[str]) -> int:
+    try:
+        stats = es.indices.stats(index=",".join(index_names), metric="search")
+    except NotFoundError:  # deleted meanwhile: nothing runs on it
+        return 0
+    return sum(
+        int(entry["total"]["search"]["query_current"]) + int(entry["total"]["search"]["fetch_current"])
+        for entry in stats["indices"].values()
+    )
+
+
+def other_versions(es: Elasticsearch, index_name: str, keep: list[str]) -> list[str]:
+    """Concrete indices named like versions of `index_name` (`<index_name>_<hex>`, see
+    `es_mappings.versioned_name`) other than `keep`: replaced ones a failed run did not get to
+    drop, or builds of a body that is no longer current."""
+    version = re.compile(re.escape(index_name) + "_[0-9a-f]+")
+    found = es.indices.get(index=f"{index_name}_*", expand_wildcards="open,closed").body
+    return sorted(name for name in found if version.fullmatch(name) and name not in keep)
 
 
 def finish_loading(es: Elasticsearch, body: Mapping[str, Any], index_name: str) -> None:

@@ -285,7 +285,8 @@ class IndexRun(IndexWriter):
     The run writes to the concrete index `versioned_name`. When the alias `index_name` points
     elsewhere (an older body, or a plain index of that name from before aliases), the run builds
     `versioned_name` beside it from Postgres, catches up with the journal, then swaps the alias
-    and drops the old index in one call (`swap_alias`); a failed build resumes from its state.
+    in one call (`swap_alias`) and drops the old index once no search runs on it; a failed build
+    resumes from its state, and indices of other versions behind no alias go at the next start.
 
     The state is written only after the documents it covers were acknowledged (`_save`), so a
     run that fails anywhere leaves a position the next run carries on from.
@@ -336,6 +337,10 @@ class IndexRun(IndexWriter):
         self.position = journal.position(self.conn)
         self.last_save = time.monotonic()
         live = load.concrete_indices(self.es, self.index_name)
+        leftovers = load.other_versions(self.es, self.index_name, keep=[*live, self.versioned_name])
+        if leftovers:
+            log.info("%s: dropping %s, behind no alias", self.index_name, ", ".join(leftovers))
+            load.delete_indices(self.es, leftovers)
         if self.versioned_name not in live:
             self.to_replace = live
             log.info(
@@ -476,15 +481,17 @@ class IndexRun(IndexWriter):
         self.state.sweep_pending = False
 
     def swap(self) -> None:
-        """A new concrete index, now complete and caught up, replaces what the alias served. The
-        generation is bumped even if no document changed: the mapping did."""
+        """A new concrete index, now complete and caught up, replaces what the alias served; the
+        old one is dropped once the searches that still run on it are done. The generation is
+        bumped even if no document changed: the mapping did."""
         if self.to_replace is None:
             return
         load.refresh(self.es, self.versioned_name)
-        load.swap_alias(self.es, self.index_name, self.versioned_name, self.to_replace)
-        log.info("%s: now %s, dropped %s", self.index_name, self.versioned_name, ", ".join(self.to_replace))
+        retired = load.swap_alias(self.es, self.index_name, self.versioned_name, self.to_replace)
+        log.info("%s: now %s, dropping %s", self.index_name, self.versioned_name, ", ".join(self.to_replace))
         self.report.replaced, self.to_replace = self.to_replace, None
         self.state.bump_pending = True
+        load.drop_when_idle(self.es, retired)
 
     def keep_changes_of_failed_run(self) -> None:
         """Keep what was acknowledged (positions only advance past loaded batches), and with it

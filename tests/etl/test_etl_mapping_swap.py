@@ -153,3 +153,20 @@ def test_a_plain_index_from_before_aliases_is_migrated_under_reads(target, stack
     target.run("persons")
     target.es.indices.refresh(index=alias)
     assert_indices_match(target)
+
+
+def test_indices_of_other_versions_behind_no_alias_are_dropped(target):
+    """What a run that failed between its swap and dropping the old index leaves, and a build of a
+    body that is no longer current: the next run's start drops them."""
+    target.run_all()
+    stray = es_mappings.versioned_name(
+        "movies", target.prefix, _with_extra_field(es_mappings.index_body("movies"))
+    )
+    target.es.indices.create(index=stray)
+
+    report = target.run("movies")
+
+    assert not target.es.indices.exists(index=stray)
+    assert not report.created and report.replaced == []
+    alias = target.index_name("movies")
+    assert load.concrete_indices(target.es, alias) == [es_mappings.versioned_name("movies", target.prefix)]
