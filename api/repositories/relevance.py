@@ -9,7 +9,10 @@ indexed prefixes), so that the order of importance holds whatever the term stati
 1. the exact title (case folded), then the exact title with one typo;
 2. the query as a phrase in the title, then the title starting with the query, higher when
    finishing the query's last word gives the whole title (`anmyr` is more likely the start of
-   "Anmyrmor" than of "Anmyrkasha Ocean Trek");
+   "Anmyrmor" than of "Anmyrkasha Ocean Trek"), and the fewer characters are left to type, the
+   higher (`brith` finds "Brithaxi" before "Brithazenpel": the closer completion, as the
+   suggestions rank them; small steps of anchored regexps, since this Elasticsearch has no
+   scripts and no length field to score by);
 3. every word in the title: exact words, then the last word as a prefix (`star wa`), then
    stemmed words (Russian and English), then words with typos;
 4. people (a phrase, then every word), every word anywhere, genres;
@@ -46,6 +49,11 @@ STARTS_WITH = 2_000
 # Added to STARTS_WITH when the name ends with the query's last word; below the step to PHRASE,
 # so that it only orders names inside the tier.
 COMPLETES = 500
+# Added once per bound in CLOSER_WITHIN that the rest of a name starting with the query stays
+# within: the fewer characters left to type, the higher (the closer completion, as suggestions
+# rank them); all of them together stay below COMPLETES.
+CLOSER = 20
+CLOSER_WITHIN = (1, 2, 3, 4, 6, 8, 12)
 ALL_WORDS = 1_000
 ALL_WORDS_PREFIX = 800
 ALL_WORDS_STEMMED = 600
@@ -90,6 +98,10 @@ def _whole_name_tiers(field: str, text: str) -> list[Query]:
         _tier(STARTS_WITH, {"prefix": {f"{field}.folded": whole}}),
         # The name is the query with its last word finished (no word after it).
         _tier(COMPLETES, {"regexp": {f"{field}.folded": {"value": f"{_literal(whole)}[^ ]*"}}}),
+        *(
+            _tier(CLOSER, {"regexp": {f"{field}.folded": {"value": f"{_literal(whole)}.{{0,{rest}}}"}}})
+            for rest in CLOSER_WITHIN
+        ),
         _tier(ALL_WORDS, {"match": {f"{field}.words": {"query": text, "operator": "and"}}}),
         _tier(
             ALL_WORDS_PREFIX, {"match_bool_prefix": {f"{field}.words": {"query": text, "operator": "and"}}}

@@ -4,6 +4,8 @@ typos, the last word as a prefix, title above people above genres above descript
 
 from __future__ import annotations
 
+import es_mappings
+
 
 def titles(api, query: str, **params) -> list[str]:
     response = api.get("/api/v1/films/search", params={"query": query, **params})
@@ -65,6 +67,25 @@ def test_exact_words_above_typos_and_one_typo_still_finds_the_title(api):
 def test_last_word_is_matched_as_a_prefix(api):
     assert titles(api, "star wa")[:2] == ["Star Wars", EPISODE_V]
     assert titles(api, "blade ru")[0] == "Blade Runner"
+
+
+def test_the_closer_completion_of_the_last_word_first(api, es, catalogue, bump_generation):
+    # Two one-word titles starting with the query: the one with fewer letters left to type comes
+    # first, though the other is rated higher (which alone would put it first).
+    index = catalogue.index(es_mappings.MOVIES)
+    added = {"Brithaxi": 5.0, "Brithazenpel": 9.0}
+    for number, (title, rating) in enumerate(added.items()):
+        doc = {**catalogue.films["Lucas"], "id": f"00000000-0000-4000-8000-00000000c1{number:02d}"}
+        es.index(index=index, id=doc["id"], document={**doc, "title": title, "imdb_rating": rating})
+    try:
+        es.indices.refresh(index=index)
+        bump_generation(es_mappings.MOVIES)
+        assert titles(api, "brith")[:2] == ["Brithaxi", "Brithazenpel"]
+        assert titles(api, "brithaz")[0] == "Brithazenpel"
+    finally:
+        for number in range(len(added)):
+            es.delete(index=index, id=f"00000000-0000-4000-8000-00000000c1{number:02d}", refresh=True)
+        bump_generation(es_mappings.MOVIES)
 
 
 def test_title_above_people(api):
