@@ -4,7 +4,7 @@ On a generated catalogue (default 100,000 films) in a scratch database:
 
 1. full load of `movies` by the ETL, in documents per second, against a baseline measured in the
    same run: bulk-indexing the same documents, prebuilt in memory, with elasticsearch-py's
-   `helpers.bulk` into an identical fresh index (the target is at least 50% of the baseline);
+   `helpers.bulk` into an identical fresh index (the target is at least 80% of the baseline at 100,000 films);
 2. an incremental run of the three indices after 100 films changed: rows read and seconds;
 3. the ETL's peak memory (VmHWM of a child process running one index's full load) for each
    index at this size, and again at `--memory-films` films (default 1,000,000; 0 skips).
@@ -212,7 +212,7 @@ def main() -> int:
         )
         print(
             f"ETL full load of movies (extract, transform, load, state): {rate:.0f} docs/s (best round)"
-            f" = {100 * rate / base_rate:.0f}% of the baseline (target >= 50%)"
+            f" = {100 * rate / base_rate:.0f}% of the baseline (target >= 80%)"
         )
         delete_indices(es, prefix)
 
@@ -236,8 +236,8 @@ def main() -> int:
                 "docs/s",
                 base_rate,
                 "helpers.bulk of the same prebuilt documents",
-                ">= 50% of the baseline",
-                rate >= 0.5 * base_rate,
+                ">= 80% of the baseline",
+                rate >= 0.8 * base_rate,
             ),
             Figure(
                 f"incremental run of the 3 indices after {args.changes} changed films",
