@@ -61,27 +61,20 @@ async def require_permission(request: AuthRequest, permission: str) -> None:
     """
     claims = claims_of(request)
     user_id = claims.user_id
+
+    async def denied(**why: object) -> None:
+        details = {"permission": permission, "path": request.path, **why}
+        ip = client_of(request).ip
+        await request.app.ctx.audit.record("permission.denied", user_id, None, ip, **details)
+
     required = request.app.ctx.settings.totp_required_roles
     if required and ONE_TIME_CODE not in claims.amr:
         held = sorted(set(required) & set(await request.app.ctx.roles.role_names(user_id)))
         if held:
-            await request.app.ctx.audit.record(
-                "permission.denied",
-                actor=user_id,
-                ip=client_of(request).ip,
-                permission=permission,
-                path=request.path,
-                reason="second factor required",
-            )
+            await denied(reason="second factor required")
             raise SecondFactorRequired(held)
     if not await request.app.ctx.roles.has_permission(user_id, permission):
-        await request.app.ctx.audit.record(
-            "permission.denied",
-            actor=user_id,
-            ip=client_of(request).ip,
-            permission=permission,
-            path=request.path,
-        )
+        await denied()
         raise PermissionDenied(f"requires the permission {permission!r}")
 
 
