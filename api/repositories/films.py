@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import Any, Protocol
 from uuid import UUID
 
+from pydantic import TypeAdapter
+
 from api.models.facets import DecadeCount, Facets, GenreCount, RatingCount, TypeCount
 from api.models.film import Film, FilmShort, GenreRef, PersonRef
 from api.models.page import Page
@@ -55,12 +57,20 @@ def film_from_doc(doc: dict[str, Any]) -> Film:
     )
 
 
+_SHORT_FILMS = TypeAdapter(list[FilmShort])
+
+
+def short_films(docs: list[dict[str, Any]]) -> list[FilmShort]:
+    """Films as list items, from sources with `id`, `title` and `imdb_rating`: one validation of the
+    whole list (a third of the time of one model per film, which a page of 50 notices)."""
+    return _SHORT_FILMS.validate_python(
+        [{"uuid": doc["id"], "title": doc["title"], "imdb_rating": doc.get("imdb_rating")} for doc in docs]
+    )
+
+
 def short_page(response: dict[str, Any], query: FilmListQuery | FilmSearchQuery) -> Page[FilmShort]:
     docs, total, after = paged(response, query)
-    items = [
-        FilmShort(uuid=doc["id"], title=doc["title"], imdb_rating=doc.get("imdb_rating")) for doc in docs
-    ]
-    return Page[FilmShort](items=items, total=total, after=after)
+    return Page[FilmShort](items=short_films(docs), total=total, after=after)
 
 
 PEOPLE_PATHS = {"actor": "actors", "writer": "writers", "director": "directors"}

@@ -14,6 +14,7 @@ from api.models.page import Page
 from api.models.person import Person, PersonFilm
 from api.models.query import PageQuery, SearchQuery
 from api.repositories.elastic import ElasticIndex, page_request, paged
+from api.repositories.films import short_films
 from api.repositories.relevance import PERSON_ORDER, person_query
 
 # The response cache's operation for each method of the interface (see CachedRepository).
@@ -50,11 +51,7 @@ class ElasticPersonRepository:
             return None
         films = doc.get("films") or []
         chosen = films[query.offset : query.offset + query.page_size]
-        items = [
-            FilmShort(uuid=film["id"], title=film["title"], imdb_rating=film.get("imdb_rating"))
-            for film in chosen
-        ]
-        return Page[FilmShort](items=items, total=len(films))
+        return Page[FilmShort](items=short_films(chosen), total=len(films))
 
     async def search(self, query: SearchQuery) -> Page[Person]:
         response = await self._index.search(
