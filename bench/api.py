@@ -108,7 +108,7 @@ def seed_movies(es: Elasticsearch, index: str, films: int) -> list[str]:
     rng = random.Random(7)
     body = es_mappings.index_body(es_mappings.MOVIES)
     body["settings"]["number_of_replicas"] = 0
-    body["settings"]["refresh_interval"] = "-1"  # one refresh at the end: a load twice as fast
+    body["settings"]["refresh_interval"] = "-1"  # no refreshes during the load, one at its end
     es.indices.create(index=index, **body)
     ids = [str(uuid.UUID(int=rng.getrandbits(128), version=4)) for _ in range(films)]
 

@@ -62,7 +62,7 @@ _SHORT_FILMS = TypeAdapter(list[FilmShort])
 
 def short_films(docs: list[dict[str, Any]]) -> list[FilmShort]:
     """Films as list items, from sources with `id`, `title` and `imdb_rating`: one validation of the
-    whole list (a third of the time of one model per film, which a page of 50 notices)."""
+    whole list (70 instead of 124 us for a page of 50, against one model per film)."""
     return _SHORT_FILMS.validate_python(
         [{"uuid": doc["id"], "title": doc["title"], "imdb_rating": doc.get("imdb_rating")} for doc in docs]
     )
