@@ -5,10 +5,11 @@ The ETL INCRs the index's generation key after each load, so a bumped generation
 older key unreachable at once; the TTL only bounds how long the dead keys linger. Redis being down
 is not an error: answers come straight from Elasticsearch and the outage is logged once.
 
-The lookup that finds an entry reads the generation with it, and tells that generation to the
-request's `generation_listener`: the HTTP caching (`api.routes.conditional`) builds its entity tag
-from it, so a tagged answer costs one Redis round trip, and the tag is the one of the generation
-the answer comes from. A listener that raises ends the request before anything is loaded (a 304).
+The lookup that finds an entry reads the generation with it, and tells the entry's key (request
+and generation) to the request's `entry_listener`: the HTTP caching (`api.routes.conditional`)
+builds its entity tag from that key, so a tagged answer costs one Redis round trip, and the tag
+names the very entry the answer is. A listener that raises ends the request before anything is
+loaded (a 304).
 """
 
 from __future__ import annotations
@@ -58,11 +59,9 @@ DECODED_ENTRIES = 1024
 
 _SEPARATORS = str.maketrans({"%": "%25", "&": "%26", "=": "%3D"})
 
-# Told the generation of each lookup made for the current request (a context variable: each
-# request is a task of its own); None when nobody serving the request asks.
-generation_listener: ContextVar[Callable[[str], None] | None] = ContextVar(
-    "generation_listener", default=None
-)
+# Told the entry key (generation included) of each lookup made for the current request (a context
+# variable: each request is a task of its own); None when nobody serving the request asks.
+entry_listener: ContextVar[Callable[[str], None] | None] = ContextVar("entry_listener", default=None)
 
 
 class ResponseCache:
@@ -74,6 +73,8 @@ class ResponseCache:
         self._ttl = ttl
         self._inflight: dict[str, asyncio.Future[Any]] = {}
         self._decoded: dict[str, tuple[bytes, Any]] = {}
+        # The same entries by the identity of the parsed value: the bytes a hit's value came from.
+        self._sources: dict[int, tuple[Any, bytes]] = {}
         self._redis_down = False
 
     @property
@@ -105,12 +106,12 @@ class ResponseCache:
         head = f"api:{'+'.join(index_name(name, self._prefix) for name in indices)}:"
         suffix = request_suffix(operation, params)
         if self._ttl == 0:
-            listener = generation_listener.get()
+            listener = entry_listener.get()
             # Nothing is cached, but an entity tag still comes from the generation.
             if listener is not None:
                 generation = await self.generation(indices)
                 if generation is not None:
-                    listener(generation)
+                    listener(f"{head}{generation}{suffix}")
             return await self._once(head + suffix, load)
         try:
             keys = [generation_key(name, self._prefix) for name in indices]
@@ -120,10 +121,10 @@ class ResponseCache:
             return await self._once(head + suffix, load)
         self._note_success()
         generation, cached = reply[0].decode(), reply[1]
-        listener = generation_listener.get()
-        if listener is not None:
-            listener(generation)
         key = f"{head}{generation}{suffix}"
+        listener = entry_listener.get()
+        if listener is not None:
+            listener(key)
         if cached:
             return self._decode(key, cached, adapter)
         return await self._once(key, lambda: self._load_and_store(key, adapter, load))
@@ -135,10 +136,24 @@ class ResponseCache:
         if known is not None and known[0] == cached:
             return cast(Value, known[1])
         value = adapter.validate_json(cached)
-        if len(self._decoded) >= DECODED_ENTRIES:
-            del self._decoded[next(iter(self._decoded))]  # the oldest
+        if known is not None:
+            self._forget(key)
+        elif len(self._decoded) >= DECODED_ENTRIES:
+            self._forget(next(iter(self._decoded)))  # the oldest
         self._decoded[key] = (cached, value)
+        self._sources[id(value)] = (value, cached)
         return value
+
+    def _forget(self, key: str) -> None:
+        _, value = self._decoded.pop(key)
+        self._sources.pop(id(value), None)
+
+    def source(self, value: object) -> bytes | None:
+        """The JSON a hit's `value` was parsed from, None for a value that is not one: an answer
+        that goes out unchanged is sent as those bytes instead of being serialized again."""
+        known = self._sources.get(id(value))
+        # The identity check keeps a recycled id() of some other object from matching.
+        return known[1] if known is not None and known[0] is value else None
 
     async def _lookup(self, generation_keys: list[str], head: str, suffix: str) -> tuple[bytes, bytes | None]:
         """The index generation and the entry cached for it (None on a miss), in one round trip."""

@@ -32,11 +32,20 @@ def pack(args: tuple[Arg, ...]) -> bytes:
 
 
 class _Connection(asyncio.Protocol):
-    def __init__(self) -> None:
+    """One connection's pipeline: commands written in order, replies matched to them in order.
+
+    A command not answered within `timeout` fails with a timeout; one timer serves every pending
+    command (armed for the oldest's deadline), not one timer per command.
+    """
+
+    def __init__(self, timeout: float) -> None:
+        self._timeout = timeout
         self._reader = hiredis.Reader(replyError=ResponseError)
-        self._pending: deque[asyncio.Future[object]] = deque()
+        # (future, deadline, command name) of each command sent and not yet answered, oldest first.
+        self._pending: deque[tuple[asyncio.Future[object], float, Arg]] = deque()
         self._out: list[bytes] = []
         self._transport: asyncio.Transport | None = None
+        self._timer: asyncio.TimerHandle | None = None
 
     @property
     def open(self) -> bool:
@@ -46,12 +55,16 @@ class _Connection(asyncio.Protocol):
         # uvloop's transports implement asyncio.Transport without subclassing it.
         self._transport = cast(asyncio.Transport, transport)
 
-    def send(self, command: bytes) -> asyncio.Future[object]:
-        future: asyncio.Future[object] = asyncio.get_running_loop().create_future()
+    def send(self, command: bytes, name: Arg) -> asyncio.Future[object]:
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[object] = loop.create_future()
         if not self._out:
-            asyncio.get_running_loop().call_soon(self._flush)
+            loop.call_soon(self._flush)
         self._out.append(command)
-        self._pending.append(future)
+        deadline = loop.time() + self._timeout
+        self._pending.append((future, deadline, name))
+        if self._timer is None:
+            self._timer = loop.call_at(deadline, self._expire)
         return future
 
     def _flush(self) -> None:
@@ -59,11 +72,24 @@ class _Connection(asyncio.Protocol):
             self._transport.write(b"".join(self._out))
         self._out.clear()
 
+    def _expire(self) -> None:
+        """Fail the commands past their deadline (their replies, if they come, are dropped) and
+        wait for the next deadline."""
+        self._timer = None
+        loop = asyncio.get_running_loop()
+        now = loop.time()
+        for future, deadline, name in self._pending:
+            if deadline > now:
+                self._timer = loop.call_at(deadline, self._expire)
+                return
+            if not future.done():
+                future.set_exception(RedisTimeoutError(f"Redis did not answer {name!r} in {self._timeout}s"))
+
     def data_received(self, data: bytes) -> None:
         self._reader.feed(data)
         while (reply := self._reader.gets()) is not False:
-            future = self._pending.popleft()
-            if future.done():  # its caller timed out; the reply is dropped, the order kept
+            future = self._pending.popleft()[0]
+            if future.done():  # it timed out, or its caller went away; the reply is dropped
                 continue
             if isinstance(reply, ResponseError):
                 future.set_exception(reply)
@@ -72,8 +98,11 @@ class _Connection(asyncio.Protocol):
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._transport = None
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
         while self._pending:
-            future = self._pending.popleft()
+            future = self._pending.popleft()[0]
             if not future.done():
                 future.set_exception(RedisConnectionError(f"connection to Redis lost: {exc}"))
 
@@ -100,18 +129,7 @@ class RedisLink:
         connection = self._connection
         if connection is None or not connection.open:
             connection = await self._connect()
-        return await self._wait(connection.send(pack(args)), args[0])
-
-    async def _wait(self, future: asyncio.Future[object], name: Arg) -> object:
-        def expire() -> None:
-            if not future.done():
-                future.set_exception(RedisTimeoutError(f"Redis did not answer {name!r} in {self._timeout}s"))
-
-        timer = asyncio.get_running_loop().call_later(self._timeout, expire)
-        try:
-            return await future
-        finally:
-            timer.cancel()
+        return await connection.send(pack(args), args[0])
 
     async def _connect(self) -> _Connection:
         # Concurrent callers share one connection attempt.
@@ -123,9 +141,8 @@ class RedisLink:
     async def _open(self) -> _Connection:
         loop = asyncio.get_running_loop()
         try:
-            _, connection = await asyncio.wait_for(
-                loop.create_connection(_Connection, self._host, self._port), self._timeout
-            )
+            opening = loop.create_connection(lambda: _Connection(self._timeout), self._host, self._port)
+            _, connection = await asyncio.wait_for(opening, self._timeout)
         except (TimeoutError, OSError) as error:
             raise RedisConnectionError(
                 f"cannot connect to Redis at {self._host}:{self._port}: {error}"
@@ -138,7 +155,7 @@ class RedisLink:
             setup.append(("SELECT", self._db))
         try:
             for command in setup:
-                await self._wait(connection.send(pack(command)), command[0])
+                await connection.send(pack(command), command[0])
         except Exception:
             connection.close()
             raise

@@ -2,13 +2,13 @@
 reads and the normalized request, `If-None-Match` answered 304 before anything is searched, and
 `Cache-Control` with the response cache's TTL.
 
-The ETL bumps an index's generation after each load (see `api.repositories.cache`), so a load
-changes every tag over that index at once. The generation comes from the response cache's own
-lookup (its `generation_listener`), which reads it with the cached entry in one Redis round trip:
-the tag is the one of the generation the answer comes from, and a tag that still holds stops the
-request before anything is loaded from Elasticsearch. With Redis down there is no generation to
-derive a tag from: the answer goes out without one rather than with a tag that a load would not
-change.
+Both are in the key of the response cache's entry for the answer (see `api.repositories.cache`):
+the tag is a digest of that key, which the cache's own lookup tells (its `entry_listener`) after
+reading the generation with the entry in one Redis round trip. So the tag names the entry the
+answer comes from, equal requests share it, and a tag that still holds stops the request before
+anything is loaded from Elasticsearch. The ETL bumps an index's generation after each load, which
+changes every tag over that index at once. With Redis down there is no generation to derive a tag
+from: the answer goes out without one rather than with a tag that a load would not change.
 """
 
 from __future__ import annotations
@@ -18,12 +18,11 @@ from collections.abc import Awaitable, Callable
 from functools import wraps
 from typing import Any, TypeVar
 
-from pydantic import BaseModel
 from sanic import HTTPResponse
 from sanic_ext.extensions.openapi.builders import OperationStore
 
 from api.context import ApiApp, ApiRequest
-from api.repositories.cache import generation_listener, request_suffix
+from api.repositories.cache import entry_listener
 from openapi30 import RawSchema
 
 Handler = TypeVar("Handler", bound=Callable[..., Awaitable[HTTPResponse]])
@@ -33,9 +32,8 @@ Handler = TypeVar("Handler", bound=Callable[..., Awaitable[HTTPResponse]])
 TAGGED = "entity_tagged"
 
 
-def entity_tag(generation: str, path: str, params: dict[str, object]) -> str:
-    digest = hashlib.sha256(f"{generation}{request_suffix(path, params)}".encode()).hexdigest()[:32]
-    return f'"{digest}"'
+def entity_tag(entry_key: str) -> str:
+    return f'"{hashlib.sha256(entry_key.encode()).hexdigest()[:32]}"'
 
 
 def listed(if_none_match: str | None) -> list[str]:
@@ -43,17 +41,6 @@ def listed(if_none_match: str | None) -> list[str]:
     if not if_none_match:
         return []
     return [candidate.strip().removeprefix("W/") for candidate in if_none_match.split(",")]
-
-
-def _params(kwargs: dict[str, Any]) -> dict[str, object]:
-    """The normalized request: a query model's fields (defaults included), path values as given."""
-    params: dict[str, object] = {}
-    for name, value in kwargs.items():
-        if isinstance(value, BaseModel):
-            params.update(value.model_dump(mode="json"))
-        else:
-            params[f"path:{name}"] = value
-    return params
 
 
 class _NotModified(Exception):
@@ -68,17 +55,15 @@ class _Revalidation:
     """One request's side of the tag: computes it when the cache tells the generation, and stops
     the request there when If-None-Match names it."""
 
-    def __init__(self, path: str, params: dict[str, object], tags: list[str]) -> None:
-        self._path = path
-        self._params = params
+    def __init__(self, tags: list[str]) -> None:
         self.tags = tags
         self.tag: str | None = None
 
-    def seen(self, generation: str) -> None:
+    def seen(self, entry_key: str) -> None:
         if self.tag is not None:
             # A second lookup's generation could differ from the first's: no one tag covers both.
             raise RuntimeError("a tagged answer must come from a single cache lookup")
-        self.tag = entity_tag(generation, self._path, self._params)
+        self.tag = entity_tag(entry_key)
         # A tag of ours can only come from a 200 of this request in this generation.
         if self.tag in self.tags:
             raise _NotModified(self.tag)
@@ -91,16 +76,14 @@ def conditional(handler: Handler) -> Handler:
 
     @wraps(handler)
     async def tagged(request: ApiRequest, **kwargs: Any) -> HTTPResponse:
-        revalidation = _Revalidation(
-            request.path, _params(kwargs), listed(request.headers.get("if-none-match"))
-        )
-        token = generation_listener.set(revalidation.seen)
+        revalidation = _Revalidation(listed(request.headers.get("if-none-match")))
+        token = entry_listener.set(revalidation.seen)
         try:
             response = await handler(request, **kwargs)
         except _NotModified as unchanged:
             return HTTPResponse(status=304, headers=_headers(request, unchanged.tag))
         finally:
-            generation_listener.reset(token)
+            entry_listener.reset(token)
         if revalidation.tag is None or response.status != 200:
             return response
         headers = _headers(request, revalidation.tag)

@@ -43,7 +43,7 @@ async def film_search(request: ApiRequest, query: FilmSearchQuery) -> HTTPRespon
 @query_params(FacetQuery)
 @conditional
 async def film_facets(request: ApiRequest, query: FacetQuery) -> HTTPResponse:
-    return model_response(await request.app.ctx.films.facets(query))
+    return model_response(request, await request.app.ctx.films.facets(query))
 
 
 @films.get("/<film_id:str>")
@@ -53,4 +53,4 @@ async def film_facets(request: ApiRequest, query: FacetQuery) -> HTTPResponse:
 @conditional
 async def film_detail(request: ApiRequest, film_id: str) -> HTTPResponse:
     film = await request.app.ctx.films.film(parse_id("film_id", film_id))
-    return model_response(film)
+    return model_response(request, film)

@@ -33,4 +33,4 @@ async def genre_list(request: ApiRequest, query: CursorQuery) -> HTTPResponse:
 @conditional
 async def genre_detail(request: ApiRequest, genre_id: str) -> HTTPResponse:
     genre = await request.app.ctx.genres.genre(parse_id("genre_id", genre_id))
-    return model_response(genre)
+    return model_response(request, genre)

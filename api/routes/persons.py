@@ -34,7 +34,7 @@ async def person_search(request: ApiRequest, query: SearchQuery) -> HTTPResponse
 @conditional
 async def person_detail(request: ApiRequest, person_id: str) -> HTTPResponse:
     person = await request.app.ctx.persons.person(parse_id("person_id", person_id))
-    return model_response(person)
+    return model_response(request, person)
 
 
 # `/films` is the spelling existing clients use.

@@ -35,6 +35,26 @@ def test_cache_key_folds_aliases_defaults_and_parameter_order(api, api_es_down, 
         assert response.headers["x-total-count"] == first.headers["x-total-count"]
 
 
+def test_a_hit_is_the_same_bytes_as_the_miss_that_filled_it(api, api_es_down, catalogue, bump_generation):
+    """A single model answered from a hit goes out as the bytes Redis holds, not serialized again:
+    they must be what the miss sent (aliases, number and date formats included)."""
+    for index in (es_mappings.MOVIES, es_mappings.GENRES, es_mappings.PERSONS):
+        bump_generation(index)  # nothing cached yet
+    paths = [
+        f"/api/v1/films/{catalogue.film_id('Alien')}",
+        f"/api/v1/genres/{catalogue.genre_id('Drama')}",
+        f"/api/v1/persons/{catalogue.person_id('Ridley Scott')}",
+        "/api/v1/films/facets",
+    ]
+    for path in paths:
+        miss = api.get(path)
+        assert miss.status_code == 200, path
+        # The first hit parses the entry, the next ones reuse that parse and its bytes.
+        hits = [api_es_down.get(path) for _ in range(3)]
+        assert [hit.status_code for hit in hits] == [200] * 3, path
+        assert [hit.content for hit in hits] == [miss.content] * 3, path
+
+
 def test_uncached_request_with_elasticsearch_unreachable_is_503(api_es_down, catalogue):
     response = api_es_down.get("/api/v1/films", params={"sort": "title", "page_size": 13})
     assert response.status_code == 503

@@ -7,6 +7,7 @@ import asyncio
 import pytest
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import ResponseError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from api.repositories.redis_link import RedisLink, _Connection, pack
 
@@ -30,12 +31,12 @@ def test_pack_encodes_bulk_strings():
 
 def test_commands_of_one_turn_go_out_together_and_replies_resolve_in_order():
     async def scenario():
-        connection = _Connection()
+        connection = _Connection(timeout=1)
         transport = _Transport()
         connection.connection_made(transport)
-        first = connection.send(pack(("GET", "a")))
-        second = connection.send(pack(("EVALSHA", "x")))
-        third = connection.send(pack(("GET", "b")))
+        first = connection.send(pack(("GET", "a")), "GET")
+        second = connection.send(pack(("EVALSHA", "x")), "EVALSHA")
+        third = connection.send(pack(("GET", "b")), "GET")
         await asyncio.sleep(0)  # the flush scheduled for this turn
         assert len(transport.written) == 1
         # Replies may arrive split anywhere.
@@ -52,15 +53,36 @@ def test_commands_of_one_turn_go_out_together_and_replies_resolve_in_order():
 
 def test_a_lost_connection_fails_every_pending_call():
     async def scenario():
-        connection = _Connection()
+        connection = _Connection(timeout=1)
         connection.connection_made(_Transport())
-        pending = [connection.send(pack(("PING",))) for _ in range(3)]
+        pending = [connection.send(pack(("PING",)), "PING") for _ in range(3)]
         connection.connection_lost(OSError("reset"))
         return [future.exception() for future in pending], connection.open
 
     errors, still_open = asyncio.run(scenario())
     assert all(isinstance(error, RedisConnectionError) for error in errors)
     assert not still_open
+
+
+def test_an_unanswered_command_times_out_alone_and_its_late_reply_is_dropped():
+    async def scenario():
+        connection = _Connection(timeout=0.5)
+        connection.connection_made(_Transport())
+        slow = connection.send(pack(("GET", "a")), "GET")
+        await asyncio.sleep(0.25)
+        later = connection.send(pack(("GET", "b")), "GET")  # its own deadline, 250 ms after the first
+        await asyncio.wait([slow], timeout=5)
+        later_waits = not later.done()
+        connection.data_received(b"$4\r\nlate\r\n")  # the first command's reply, too late
+        still_waits = not later.done()
+        connection.data_received(b"$1\r\nb\r\n")
+        return slow.exception(), later_waits, still_waits, later.result()
+
+    error, later_waits, still_waits, later = asyncio.run(scenario())
+    assert isinstance(error, RedisTimeoutError)
+    assert "'GET'" in str(error)
+    assert later_waits and still_waits
+    assert later == b"b"
 
 
 def test_nothing_listening_is_a_redis_connection_error():

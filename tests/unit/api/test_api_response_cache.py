@@ -12,7 +12,7 @@ from api.models.film import FilmShort
 from api.models.page import Page
 from api.models.person import Person
 from api.models.query import PageQuery
-from api.repositories.cache import CachedRepository, ResponseCache, generation_listener, request_suffix
+from api.repositories.cache import CachedRepository, ResponseCache, entry_listener, request_suffix
 from api.repositories.redis_link import RedisLink
 
 
@@ -96,13 +96,13 @@ class Revalidated(Exception):
 
 
 def _fetch_listening(redis: ScriptedRedis, ttl: int, stop: bool = False) -> tuple[object, list[str], int]:
-    """One fetch with a generation listener (raising Revalidated when `stop`): its outcome, the
-    generations the listener heard, and how many loads ran."""
+    """One fetch with an entry listener (raising Revalidated when `stop`): its outcome, the
+    entry keys the listener heard, and how many loads ran."""
     heard: list[str] = []
     loads = 0
 
-    def listener(generation: str) -> None:
-        heard.append(generation)
+    def listener(entry_key: str) -> None:
+        heard.append(entry_key)
         if stop:
             raise Revalidated
 
@@ -113,7 +113,7 @@ def _fetch_listening(redis: ScriptedRedis, ttl: int, stop: bool = False) -> tupl
 
     async def scenario() -> object:
         cache = ResponseCache(redis, index_prefix="unit_", ttl=ttl)  # type: ignore[arg-type]
-        generation_listener.set(listener)
+        entry_listener.set(listener)
         try:
             return await cache.fetch(("movies", "persons"), "suggest", {}, TypeAdapter(int), load)
         except Revalidated as stopped:
@@ -122,9 +122,13 @@ def _fetch_listening(redis: ScriptedRedis, ttl: int, stop: bool = False) -> tupl
     return asyncio.run(scenario()), heard, loads
 
 
-def test_a_hit_tells_the_listener_its_generation_in_the_same_round_trip():
+# The key of the entry of `suggest` with no parameters over unit_movies and unit_persons.
+SUGGEST_ENTRY = "api:unit_movies+unit_persons:{}:suggest?"
+
+
+def test_a_hit_tells_the_listener_its_entry_key_in_the_same_round_trip():
     redis = ScriptedRedis([b"4.1", b"42"])
-    assert _fetch_listening(redis, ttl=60) == (42, ["4.1"], 0)
+    assert _fetch_listening(redis, ttl=60) == (42, [SUGGEST_ENTRY.format("4.1")], 0)
     assert redis.commands == ["EVALSHA"]
 
 
@@ -132,13 +136,13 @@ def test_a_listener_that_raises_stops_the_request_before_the_load():
     redis = ScriptedRedis([b"4.1"])  # a miss
     outcome, heard, loads = _fetch_listening(redis, ttl=60, stop=True)
     assert isinstance(outcome, Revalidated)
-    assert (heard, loads) == (["4.1"], 0)
+    assert (heard, loads) == ([SUGGEST_ENTRY.format("4.1")], 0)
     assert redis.commands == ["EVALSHA"]  # nothing stored either
 
 
 def test_with_the_cache_off_the_listener_still_hears_the_generations():
     redis = ScriptedRedis([b"3", None])  # the second index was never loaded
-    assert _fetch_listening(redis, ttl=0) == (5, ["3.0"], 1)
+    assert _fetch_listening(redis, ttl=0) == (5, [SUGGEST_ENTRY.format("3.0")], 1)
     assert redis.commands == ["MGET"]
 
 
