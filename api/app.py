@@ -21,6 +21,7 @@ from api.repositories import persons as person_repositories
 from api.repositories import suggestions as suggestion_repositories
 from api.repositories.cache import CachedRepository, ResponseCache
 from api.repositories.elastic import ElasticIndex
+from api.repositories.es_node import node_class_for
 from api.repositories.films import ElasticFilmRepository, FilmRepository
 from api.repositories.genres import ElasticGenreRepository, GenreRepository
 from api.repositories.persons import ElasticPersonRepository, PersonRepository
@@ -103,6 +104,7 @@ async def _open_clients(app: ApiApp) -> None:
     serializer = OrjsonSerializer()
     es = AsyncElasticsearch(
         settings.es_url,
+        node_class=node_class_for(settings.es_url),
         request_timeout=settings.es_timeout,
         max_retries=1,
         retry_on_timeout=False,
