@@ -20,7 +20,7 @@ import logging
 import typing
 from collections.abc import Awaitable, Callable, Mapping
 from contextvars import ContextVar
-from typing import Any, Generic, TypeVar, cast
+from typing import Any, Generic, Protocol, TypeVar, cast
 
 from pydantic import BaseModel, TypeAdapter
 from redis.exceptions import RedisError, ResponseError
@@ -59,9 +59,19 @@ DECODED_ENTRIES = 1024
 
 _SEPARATORS = str.maketrans({"%": "%25", "&": "%26", "=": "%3D"})
 
-# Told the entry key (generation included) of each lookup made for the current request (a context
-# variable: each request is a task of its own); None when nobody serving the request asks.
-entry_listener: ContextVar[Callable[[str], None] | None] = ContextVar("entry_listener", default=None)
+
+class EntryListener(Protocol):
+    """Told the entry key (generation included) of each lookup made for a request."""
+
+    # Whether `seen` may raise to end the request (a 304): then nothing may be loaded before it.
+    may_stop: bool
+
+    def seen(self, entry_key: str) -> None: ...
+
+
+# The current request's listener (a context variable: each request is a task of its own); None
+# when nobody serving the request asks.
+entry_listener: ContextVar[EntryListener | None] = ContextVar("entry_listener", default=None)
 
 
 class ResponseCache:
@@ -106,13 +116,7 @@ class ResponseCache:
         head = f"api:{'+'.join(index_name(name, self._prefix) for name in indices)}:"
         suffix = request_suffix(operation, params)
         if self._ttl == 0:
-            listener = entry_listener.get()
-            # Nothing is cached, but an entity tag still comes from the generation.
-            if listener is not None:
-                generation = await self.generation(indices)
-                if generation is not None:
-                    listener(f"{head}{generation}{suffix}")
-            return await self._once(head + suffix, load)
+            return await self._uncached(indices, head, suffix, load)
         try:
             keys = [generation_key(name, self._prefix) for name in indices]
             reply = await self._lookup(keys, head, suffix)
@@ -124,10 +128,32 @@ class ResponseCache:
         key = f"{head}{generation}{suffix}"
         listener = entry_listener.get()
         if listener is not None:
-            listener(key)
+            listener.seen(key)
         if cached:
             return self._decode(key, cached, adapter)
         return await self._once(key, lambda: self._load_and_store(key, adapter, load))
+
+    async def _uncached(
+        self, indices: tuple[str, ...], head: str, suffix: str, load: Callable[[], Awaitable[Value]]
+    ) -> Value:
+        """The cache off: nothing is stored, but an entity tag still comes from the generation,
+        read while the answer loads unless the listener may stop the request first."""
+        listener = entry_listener.get()
+        if listener is None:
+            return await self._once(head + suffix, load)
+        if listener.may_stop:
+            generation = await self.generation(indices)
+            if generation is not None:
+                listener.seen(f"{head}{generation}{suffix}")
+            return await self._once(head + suffix, load)
+        # The load's task is scheduled first, so its request to Elasticsearch goes out before
+        # the generation's to Redis.
+        loading = self._shared(head + suffix, load)
+        generation = await self.generation(indices)
+        value = await asyncio.shield(loading)
+        if generation is not None:
+            listener.seen(f"{head}{generation}{suffix}")
+        return value
 
     def _decode(self, key: str, cached: bytes, adapter: TypeAdapter[Value]) -> Value:
         """Parse a hit, reusing this worker's last parse of the very same bytes: Redis stays the
@@ -190,12 +216,16 @@ class ResponseCache:
 
     async def _once(self, key: str, load: Callable[[], Awaitable[Value]]) -> Value:
         """Identical concurrent misses share one load; a cancelled waiter does not cancel it."""
+        return await asyncio.shield(self._shared(key, load))
+
+    def _shared(self, key: str, load: Callable[[], Awaitable[Value]]) -> asyncio.Future[Value]:
+        """The load in flight for `key`, started now if there is none."""
         future = self._inflight.get(key)
         if future is None:
             future = asyncio.ensure_future(load())
             self._inflight[key] = future
             future.add_done_callback(lambda _: self._inflight.pop(key, None))
-        return await asyncio.shield(future)
+        return future
 
     def _note_failure(self, error: RedisError) -> None:
         if not self._redis_down:

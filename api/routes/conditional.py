@@ -57,6 +57,7 @@ class _Revalidation:
 
     def __init__(self, tags: list[str]) -> None:
         self.tags = tags
+        self.may_stop = bool(tags)
         self.tag: str | None = None
 
     def seen(self, entry_key: str) -> None:
@@ -77,7 +78,7 @@ def conditional(handler: Handler) -> Handler:
     @wraps(handler)
     async def tagged(request: ApiRequest, **kwargs: Any) -> HTTPResponse:
         revalidation = _Revalidation(listed(request.headers.get("if-none-match")))
-        token = entry_listener.set(revalidation.seen)
+        token = entry_listener.set(revalidation)
         try:
             response = await handler(request, **kwargs)
         except _NotModified as unchanged:

@@ -101,10 +101,15 @@ def _fetch_listening(redis: ScriptedRedis, ttl: int, stop: bool = False) -> tupl
     heard: list[str] = []
     loads = 0
 
-    def listener(entry_key: str) -> None:
-        heard.append(entry_key)
-        if stop:
-            raise Revalidated
+    class Listener:
+        may_stop = stop
+
+        def seen(self, entry_key: str) -> None:
+            heard.append(entry_key)
+            if stop:
+                raise Revalidated
+
+    listener = Listener()
 
     async def load() -> int:
         nonlocal loads
@@ -144,6 +149,55 @@ def test_with_the_cache_off_the_listener_still_hears_the_generations():
     redis = ScriptedRedis([b"3", None])  # the second index was never loaded
     assert _fetch_listening(redis, ttl=0) == (5, [SUGGEST_ENTRY.format("3.0")], 1)
     assert redis.commands == ["MGET"]
+
+
+def test_with_the_cache_off_a_listener_that_may_stop_hears_before_the_load():
+    redis = ScriptedRedis([b"3", b"1"])
+    outcome, heard, loads = _fetch_listening(redis, ttl=0, stop=True)
+    assert isinstance(outcome, Revalidated)
+    assert (heard, loads) == ([SUGGEST_ENTRY.format("3.1")], 0)
+
+
+def test_with_the_cache_off_the_generation_is_read_while_the_answer_loads():
+    """A listener that cannot stop the request does not make the load wait for Redis: here Redis
+    answers only once the load has begun, which would never happen one after the other."""
+    load_began = asyncio.Event()
+
+    class RedisAfterTheLoad:
+        async def call(self, *args: object) -> object:
+            await load_began.wait()
+            return [b"7"]
+
+    heard: list[str] = []
+
+    class Listener:
+        may_stop = False
+
+        def seen(self, entry_key: str) -> None:
+            heard.append(entry_key)
+
+    async def load() -> int:
+        load_began.set()
+        return 5
+
+    async def scenario() -> int:
+        cache = ResponseCache(RedisAfterTheLoad(), index_prefix="unit_", ttl=0)  # type: ignore[arg-type]
+        entry_listener.set(Listener())
+        return await asyncio.wait_for(cache.fetch("movies", "film", {}, TypeAdapter(int), load), 5)
+
+    assert asyncio.run(scenario()) == 5
+    assert heard == ["api:unit_movies:7:film?"]
+
+
+def test_a_hit_s_value_knows_the_bytes_it_came_from_until_its_entry_goes():
+    cache = ResponseCache(RedisLink("redis://127.0.0.1:1/0", timeout=1), index_prefix="unit_", ttl=60)
+    adapter = TypeAdapter(list[int])
+    value = cache._decode("k", b"[1, 2]", adapter)
+    assert cache.source(value) == b"[1, 2]"
+    assert cache.source([1, 2]) is None  # equal, but not what was parsed
+    replaced = cache._decode("k", b"[3]", adapter)  # the entry changed in Redis
+    assert cache.source(value) is None
+    assert cache.source(replaced) == b"[3]"
 
 
 class RecordingCache(ResponseCache):
