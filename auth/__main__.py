@@ -1,4 +1,5 @@
-"""Command line: ``python -m auth serve|migrate|create-superuser|generate-keys|rotate-keys``."""
+"""Command line: ``python -m auth serve|migrate|create-superuser|generate-keys|rotate-keys|
+rotate-totp-key``."""
 
 from __future__ import annotations
 
@@ -74,6 +75,39 @@ def _rotate_keys(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def _rotate_totp_key(settings: Settings, args: argparse.Namespace) -> int:
+    from auth.services.totp_keys import TotpKeyError
+    from auth.totp_rotation import add_key, reseal, retire
+
+    try:
+        if args.reseal:
+            outcome = asyncio.run(reseal(settings))
+            print(
+                f"resealed {outcome.resealed} TOTP secret(s) under the first key"
+                + (
+                    f"; {outcome.changed} changed meanwhile and were left as they are"
+                    if outcome.changed
+                    else ""
+                )
+            )
+            for user_id, why in outcome.unopened:
+                print(f"user {user_id}: not resealed: {why}", file=sys.stderr)
+            return 1 if outcome.unopened else 0
+        if args.retire:
+            dropped = asyncio.run(retire(settings))
+            print(f"dropped {', '.join(dropped) or 'no key'}; restart auth")
+            return 0
+        new, kept = add_key(settings)
+        print(
+            f"new sealing key {new} (kept after it: {', '.join(kept)}); restart auth, then run "
+            "`rotate-totp-key --reseal` and `rotate-totp-key --retire`"
+        )
+        return 0
+    except TotpKeyError as error:
+        print(error, file=sys.stderr)
+        return 1
+
+
 def _superuser_password() -> str | None:
     password = os.environ.get(SUPERUSER_PASSWORD_VARIABLE)
     if password:
@@ -122,6 +156,18 @@ def main(argv: list[str] | None = None) -> int:
     )
     rotate.add_argument("--retire", metavar="KID", help="instead, forget a previous key")
     rotate.set_defaults(run=_rotate_keys)
+    totp_key = commands.add_parser(
+        "rotate-totp-key",
+        help="put a new key first in the TOTP key file (then --reseal, then --retire; see README)",
+    )
+    step = totp_key.add_mutually_exclusive_group()
+    step.add_argument(
+        "--reseal", action="store_true", help="seal every TOTP secret again under the first key"
+    )
+    step.add_argument(
+        "--retire", action="store_true", help="drop every key but the first, once nothing needs them"
+    )
+    totp_key.set_defaults(run=_rotate_totp_key)
     superuser = commands.add_parser(
         "create-superuser",
         help=f"create an account with the admin role (password: prompt or ${SUPERUSER_PASSWORD_VARIABLE})",

@@ -10,6 +10,7 @@ from sanic.response import HTTPResponse, empty
 from sanic_ext import openapi
 
 from auth.context import AuthRequest
+from auth.models.user import User
 from auth.routes.audit import audited
 from auth.routes.guards import authenticated, claims_of, client_of, requires_permission
 from auth.routes.openapi_schemas import errors, no_content
@@ -22,10 +23,19 @@ from auth.routes.schemas import (
     TotpStatusOut,
 )
 from auth.routes.validation import json_body
+from auth.services.client_address import Client
 from auth.services.roles import MANAGE_USERS
 from openapi30 import json_content
 
 totp = Blueprint("totp", url_prefix="/auth/api/v1")
+
+
+async def _password_confirmed(request: AuthRequest, body: TotpProofBody) -> tuple[User, Client]:
+    """The caller and where they call from, once their password is confirmed; the code of the
+    proof is checked by the action itself, under its own throttle."""
+    client = client_of(request)
+    user = await request.app.ctx.accounts.confirm_password(claims_of(request).user_id, body.password, client)
+    return user, client
 
 
 @totp.get("/users/me/totp")
@@ -68,8 +78,7 @@ async def confirm_enrolment(request: AuthRequest, body: ConfirmTotpBody) -> HTTP
 @authenticated
 @json_body(TotpProofBody)
 async def regenerate_backup_codes(request: AuthRequest, body: TotpProofBody) -> HTTPResponse:
-    client = client_of(request)
-    user = await request.app.ctx.accounts.confirm_password(claims_of(request).user_id, body.password, client)
+    user, client = await _password_confirmed(request, body)
     codes = await request.app.ctx.totp.regenerate_backup_codes(user, body.code, client)
     await audited(request, "totp.backup_codes_regenerated", subject=user.id)
     return model_json(BackupCodesOut(backup_codes=codes))
@@ -82,8 +91,7 @@ async def regenerate_backup_codes(request: AuthRequest, body: TotpProofBody) -> 
 @authenticated
 @json_body(TotpProofBody)
 async def disable_totp(request: AuthRequest, body: TotpProofBody) -> HTTPResponse:
-    client = client_of(request)
-    user = await request.app.ctx.accounts.confirm_password(claims_of(request).user_id, body.password, client)
+    user, client = await _password_confirmed(request, body)
     await request.app.ctx.totp.disable(user, body.code, client)
     await audited(request, "totp.disabled", subject=user.id)
     return empty()

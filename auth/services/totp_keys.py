@@ -5,6 +5,8 @@ secret is stored as ``nonce || ciphertext`` next to the id of the key that seale
 user's id as associated data (a ciphertext copied to another user's row does not open). The key
 ring's first key seals; every key in it opens, so a new key can be put first while the rows
 sealed by the old one still open; an enrolment started after that is sealed by the new key.
+Rotating (``python -m auth rotate-totp-key``, see auth/totp_rotation.py) is three steps: a new
+key first in the file, every row sealed again under it, the old keys dropped.
 """
 
 from __future__ import annotations
@@ -48,6 +50,16 @@ class TotpKeyring:
             raise TotpKeyError("no TOTP encryption key")
         self._active = key_id(keys[0])
         self._ciphers = {key_id(key): AESGCM(key) for key in keys}
+
+    @property
+    def active(self) -> str:
+        """The id of the key that seals."""
+        return self._active
+
+    @property
+    def key_ids(self) -> list[str]:
+        """Every key's id, the sealing one first."""
+        return list(self._ciphers)
 
     def seal(self, secret: str, user_id: uuid.UUID) -> SealedSecret:
         nonce = os.urandom(_NONCE_BYTES)
@@ -109,3 +121,40 @@ def generate_totp_keys_file(path: Path) -> str:
     with os.fdopen(fd, "w", encoding="ascii") as file:
         file.write(key + "\n")
     return key_id(base64.b64decode(key))
+
+
+def _read_keys(path: Path) -> list[str]:
+    try:
+        lines = path.read_text(encoding="ascii").split()
+    except OSError as error:
+        raise TotpKeyError(f"cannot read the TOTP key file ({error})") from error
+    for line in lines:
+        _decode(line, str(path))
+    return lines
+
+
+def _replace_keys(path: Path, keys: list[str]) -> None:
+    """Write the file anew beside the old one (owner-only), then rename it over: never half written."""
+    fresh = path.with_name(f".{path.name}.new")
+    fd = os.open(fresh, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="ascii") as file:
+        file.write("".join(key + "\n" for key in keys))
+        file.flush()
+        os.fsync(file.fileno())
+    os.replace(fresh, path)
+
+
+def prepend_new_key(path: Path) -> tuple[str, list[str]]:
+    """Put a new key first in the file; the ones before it stay to open what they sealed.
+    Returns the new key's id and the others'."""
+    keys = _read_keys(path)
+    key = new_key()
+    _replace_keys(path, [key, *keys])
+    return key_id(base64.b64decode(key)), [key_id(base64.b64decode(old)) for old in keys]
+
+
+def drop_keys_but_first(path: Path) -> list[str]:
+    """Keep only the sealing key in the file; returns the ids of the keys dropped."""
+    keys = _read_keys(path)
+    _replace_keys(path, keys[:1])
+    return [key_id(base64.b64decode(old)) for old in keys[1:]]
