@@ -13,9 +13,11 @@ from auth.services.totp_keys import (
     SealedSecret,
     TotpKeyError,
     TotpKeyring,
+    drop_keys_but_first,
     generate_totp_keys_file,
     key_id,
     load_totp_keyring,
+    prepend_new_key,
 )
 from auth.settings import Settings
 
@@ -77,3 +79,25 @@ def test_the_generated_file_is_owner_only_and_is_the_default_beside_the_signing_
     assert ring.seal(SECRET, user).key_id == kid
     with pytest.raises(FileExistsError):
         generate_totp_keys_file(tmp_path / "totp.keys")
+
+
+def test_a_new_key_goes_first_and_retiring_keeps_only_it(tmp_path: Path) -> None:
+    path = tmp_path / "totp.keys"
+    first = generate_totp_keys_file(path)
+    new, kept = prepend_new_key(path)
+    assert kept == [first] and new != first
+    lines = path.read_text().split()
+    assert [key_id(base64.b64decode(line)) for line in lines] == [new, first]
+    assert path.stat().st_mode & 0o777 == 0o600
+    assert drop_keys_but_first(path) == [first]
+    assert [key_id(base64.b64decode(line)) for line in path.read_text().split()] == [new]
+    assert path.stat().st_mode & 0o777 == 0o600
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["totp.keys"]  # no temporary file left
+
+
+def test_a_malformed_key_file_is_not_rewritten(tmp_path: Path) -> None:
+    path = tmp_path / "totp.keys"
+    path.write_text("not-a-key\n")
+    with pytest.raises(TotpKeyError, match="not base64"):
+        prepend_new_key(path)
+    assert path.read_text() == "not-a-key\n"
