@@ -7,13 +7,12 @@ import json as stdlib_json
 import logging
 
 import orjson
-from elasticsearch import AsyncElasticsearch
-from elasticsearch.serializer import OrjsonSerializer
 from sanic import HTTPResponse, Request, Sanic, json
 from sanic_ext.extensions.http.extension import HTTPExtension
 from sanic_ext.extensions.openapi.builders import SpecificationBuilder
 from sanic_ext.extensions.openapi.extension import OpenAPIExtension
 
+import request_ids
 from api.context import ApiApp, ApiContext
 from api.repositories import films as film_repositories
 from api.repositories import genres as genre_repositories
@@ -21,7 +20,7 @@ from api.repositories import persons as person_repositories
 from api.repositories import suggestions as suggestion_repositories
 from api.repositories.cache import CachedRepository, ResponseCache
 from api.repositories.elastic import ElasticIndex
-from api.repositories.es_node import node_class_for
+from api.repositories.es_client import create_client
 from api.repositories.films import ElasticFilmRepository, FilmRepository
 from api.repositories.genres import ElasticGenreRepository, GenreRepository
 from api.repositories.persons import ElasticPersonRepository, PersonRepository
@@ -55,7 +54,7 @@ def configure_logging(settings: Settings) -> None:
     the formatting on the hot path) for nothing that the access log does not say. Those lines
     stay for API_LOG_LEVEL=DEBUG; failed requests are logged at WARNING either way.
     """
-    logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    request_ids.configure_logging(settings.log_level, settings.log_format)
     if logging.getLogger().getEffectiveLevel() > logging.DEBUG:
         logging.getLogger("elastic_transport.transport").setLevel(logging.WARNING)
 
@@ -65,7 +64,9 @@ def create_app(settings: Settings | None = None) -> ApiApp:
     if not isinstance(settings, Settings):
         settings = Settings()  # type: ignore[call-arg]  # the required fields come from the environment
     configure_logging(settings)
-    app = Sanic(APP_NAME, ctx=ApiContext(settings), dumps=orjson.dumps)
+    # Sanic's loggers go through the root handler of configure_logging (request ids, JSON).
+    app = Sanic(APP_NAME, ctx=ApiContext(settings), dumps=orjson.dumps, configure_logging=False)
+    request_ids.install(app)
     app.config.update(
         {
             "ACCESS_LOG": settings.access_log,
@@ -100,16 +101,7 @@ async def _open_clients(app: ApiApp) -> None:
     """One Elasticsearch and one Redis client per worker, shared by every request."""
     ctx = app.ctx
     settings = ctx.settings
-    # orjson for request and response bodies (the client sends the compatibility media type too).
-    serializer = OrjsonSerializer()
-    es = AsyncElasticsearch(
-        settings.es_url,
-        node_class=node_class_for(settings.es_url),
-        request_timeout=settings.es_timeout,
-        max_retries=1,
-        retry_on_timeout=False,
-        serializers={"application/json": serializer, "application/vnd.elasticsearch+json": serializer},
-    )
+    es = create_client(settings)
     redis = RedisLink(settings.redis_url, timeout=settings.redis_timeout)
     cache = ResponseCache(redis, settings.index_prefix, settings.cache_ttl)
     prefix = settings.index_prefix

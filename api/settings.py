@@ -5,6 +5,8 @@ from __future__ import annotations
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from request_ids import LogFormat
+
 
 class Settings(BaseSettings):
     """Everything the API reads from its environment; defaults suit the native stack."""
@@ -16,6 +18,7 @@ class Settings(BaseSettings):
     workers: int = Field(default=1, ge=1, description="Sanic worker processes")
     access_log: bool = False
     log_level: str = "INFO"
+    log_format: LogFormat = Field(default="text", description="text, or json: one object a line")
 
     es_url: str = "http://127.0.0.1:9200"
     es_timeout: float = Field(default=5.0, gt=0, description="seconds per Elasticsearch request")

@@ -11,6 +11,7 @@ import os
 import sys
 from pathlib import Path
 
+import request_ids
 from auth.settings import Settings
 
 SUPERUSER_PASSWORD_VARIABLE = "AUTH_SUPERUSER_PASSWORD"  # noqa: S105 (a variable name)
@@ -177,13 +178,10 @@ def main(argv: list[str] | None = None) -> int:
     superuser.set_defaults(run=_create_superuser)
 
     args = parser.parse_args(argv)
-    # Sanic configures its own loggers when serving; only the service's own logger is added here.
-    handler = logging.StreamHandler()
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
-    for name in ("auth", "aerich", "tortoise"):
-        logging.getLogger(name).addHandler(handler)
-        logging.getLogger(name).setLevel(logging.INFO)
-    return int(args.run(Settings(), args))
+    settings = Settings()
+    # Everything the process logs (Sanic's own loggers included) in one format, with request ids.
+    request_ids.configure_logging(logging.INFO, settings.log_format)
+    return int(args.run(settings, args))
 
 
 if __name__ == "__main__":

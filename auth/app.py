@@ -13,6 +13,7 @@ from sanic import Request, Sanic
 from sanic.response import BaseHTTPResponse
 from tortoise.contrib.sanic import register_tortoise
 
+import request_ids
 from auth.context import AuthApp, AuthContext, RateLimits
 from auth.database import tortoise_config
 from auth.errors import install_error_handlers
@@ -60,7 +61,10 @@ def create_app(settings: Settings, name: str = "auth") -> AuthApp:
             settings, load_signing_key(settings), load_totp_keyring(settings), load_previous_keys(settings)
         ),
         dumps=partial(orjson.dumps, option=orjson.OPT_NON_STR_KEYS),
+        # Sanic's loggers go through the root handler of request_ids.configure_logging.
+        configure_logging=False,
     )
+    request_ids.install(app)
     app.config.OAS_URL_PREFIX = "/auth/openapi"
     app.config.OAS_UI_DEFAULT = "swagger"
     app.config.OAS_UI_REDOC = False

@@ -10,6 +10,8 @@ from typing import Annotated
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from request_ids import LogFormat
+
 
 class Settings(BaseSettings):
     """Settings of one auth process; every field can be set as ``AUTH_<NAME>``."""
@@ -18,6 +20,7 @@ class Settings(BaseSettings):
 
     host: str = "127.0.0.1"
     port: int = 8001
+    log_format: LogFormat = "text"  # or json: one object a line
     # Every body this service reads is a small JSON object; Sanic would buffer up to 100 MB.
     max_body_bytes: int = Field(default=64 * 1024, gt=0)
 

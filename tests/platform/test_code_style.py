@@ -10,6 +10,16 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
+# The packages `make lint` checks with `mypy -p`, as in the Makefile.
+STRICT_PACKAGES = (
+    "cinema_etl",
+    "catalogue",
+    "es_mappings",
+    "openapi30",
+    "http_errors",
+    "request_ids",
+    "devtools",
+)
 
 
 @pytest.mark.parametrize(
@@ -18,7 +28,7 @@ BIN = Path(sys.executable).parent
         ["ruff", "check", "."],
         ["ruff", "format", "--check", "."],
         ["mypy", "api", "auth"],
-        "mypy -p cinema_etl -p catalogue -p es_mappings -p openapi30 -p http_errors -p devtools".split(),
+        ["mypy", *(f"-p={package}" for package in STRICT_PACKAGES)],
         ["mypy", "dags"],
     ],
     ids=["ruff-check", "ruff-format", "mypy", "mypy-strict", "mypy-dags"],

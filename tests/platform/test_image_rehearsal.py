@@ -554,6 +554,8 @@ class _EchoHeaders(http.server.BaseHTTPRequestHandler):
     def do_GET(self) -> None:
         body = json.dumps({name.lower(): value for name, value in self.headers.items()}).encode()
         self.send_response(200)
+        # A service's own copy of the id, which the gateway must not pass on beside its own.
+        self.send_header("X-Request-ID", "from-upstream")
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
@@ -573,17 +575,25 @@ def echo_upstream() -> Iterator[str]:
     server.server_close()
 
 
-def test_gateway_overwrites_a_forged_x_forwarded_for(tmp_path: Path, echo_upstream: str) -> None:
+@pytest.fixture
+def rehearsed_gateway(tmp_path: Path, echo_upstream: str) -> Iterator[str]:
     """The gateway template, rendered as the nginx image renders it, on the native nginx (the
-    compose image's version): the upstream sees the peer's address, never the client's claim."""
+    compose image's version), with both services replaced by an upstream that echoes the headers
+    it gets; yields the gateway's URL."""
     nginx = shutil.which("nginx") or "/usr/sbin/nginx"
     assert Path(nginx).exists(), "nginx is installed by `make up` (the gateway)"
     template = (ROOT / "deploy" / "nginx" / "templates" / "default.conf.template").read_text(encoding="utf-8")
     port = free_port()
-    values = {"API_UPSTREAM": echo_upstream, "AUTH_UPSTREAM": echo_upstream, "DNS_RESOLVER": "127.0.0.1"}
+    values = {
+        "API_UPSTREAM": echo_upstream,
+        "AUTH_UPSTREAM": echo_upstream,
+        "DNS_RESOLVER": "127.0.0.1",
+        "GATEWAY_ACCESS_LOG": str(tmp_path / "access.log"),
+    }
     for name, value in values.items():
         template = template.replace("${" + name + "}", value)
     assert "listen 80;" in template
+    assert "${" not in template, "a variable the stacks do not set"
     (tmp_path / "default.conf").write_text(template.replace("listen 80;", f"listen 127.0.0.1:{port};"))
     (tmp_path / "nginx.conf").write_text(
         f"pid {tmp_path}/nginx.pid;\nerror_log {tmp_path}/error.log warn;\nevents {{}}\n"
@@ -604,11 +614,39 @@ def test_gateway_overwrites_a_forged_x_forwarded_for(tmp_path: Path, echo_upstre
     )
     try:
         gateway.wait_until_alive(timeout=30)
-        for path in ("/auth/api/v1/login", "/api/v1/films"):
-            seen = httpx.get(
-                f"{gateway.url}{path}", headers={"X-Forwarded-For": "203.0.113.7"}, timeout=10
-            ).json()
-            assert seen["x-forwarded-for"] == "127.0.0.1", seen
-            assert seen["x-real-ip"] == "127.0.0.1", seen
+        yield gateway.url
     finally:
         gateway.stop()
+
+
+def test_gateway_overwrites_a_forged_x_forwarded_for(rehearsed_gateway: str) -> None:
+    """The upstream sees the peer's address, never the client's claim."""
+    for path in ("/auth/api/v1/login", "/api/v1/films"):
+        seen = httpx.get(
+            f"{rehearsed_gateway}{path}", headers={"X-Forwarded-For": "203.0.113.7"}, timeout=10
+        ).json()
+        assert seen["x-forwarded-for"] == "127.0.0.1", seen
+        assert seen["x-real-ip"] == "127.0.0.1", seen
+
+
+def test_gateway_passes_a_plain_request_id_on_and_makes_one_otherwise(
+    rehearsed_gateway: str, tmp_path: Path
+) -> None:
+    """A plain token goes through as it is; none, or anything else, becomes nginx's own random id.
+    The answer carries the id the upstream got, once, and so does the access log."""
+    for path in ("/auth/api/v1/login", "/api/v1/films"):
+        response = httpx.get(
+            f"{rehearsed_gateway}{path}", headers={"X-Request-ID": "trace-1.a:b_c"}, timeout=10
+        )
+        assert response.json()["x-request-id"] == "trace-1.a:b_c"
+        assert response.headers.get_list("x-request-id") == ["trace-1.a:b_c"]
+    for offered in (None, "", "has space", "x" * 129, "semi;colon"):
+        headers = {} if offered is None else {"X-Request-ID": offered}
+        response = httpx.get(f"{rehearsed_gateway}/api/v1/films", headers=headers, timeout=10)
+        made = response.json()["x-request-id"]
+        assert re.fullmatch(r"[0-9a-f]{32}", made), (offered, made)
+        assert response.headers.get_list("x-request-id") == [made]
+    # The gateway's own answers have one too.
+    health = httpx.get(f"{rehearsed_gateway}/gateway/health", timeout=10)
+    assert re.fullmatch(r"[0-9a-f]{32}", health.headers["x-request-id"])
+    assert "request_id=trace-1.a:b_c" in (tmp_path / "access.log").read_text()
