@@ -4,7 +4,6 @@ X-Opaque-Id); an auth request's id in auth's answer and the gateway's access log
 
 from __future__ import annotations
 
-import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,28 +14,14 @@ from elasticsearch import Elasticsearch
 from stack_control import STATE_DIR
 
 import es_mappings
-
-
-def _lines_with(path: Path, text: str, wait: float = 10.0) -> list[str]:
-    deadline = time.monotonic() + wait
-    while True:
-        lines = [line for line in path.read_text(errors="replace").splitlines() if text in line]
-        if lines or time.monotonic() > deadline:
-            return lines
-        time.sleep(0.2)
+from devtools.logs import lines_with, search_slow_log
 
 
 @pytest.fixture
 def movies_slow_log(es: Elasticsearch) -> Iterator[Path]:
     """Every query on the live movies index in Elasticsearch's search slow log while the test runs."""
-    node = next(iter(es.nodes.info(node_id="_local", metric="settings")["nodes"].values()))
-    path = Path(node["settings"]["path"]["logs"]) / f"{es.info()['cluster_name']}_index_search_slowlog.json"
-    setting = "index.search.slowlog.threshold.query.warn"
-    es.indices.put_settings(index=es_mappings.MOVIES, settings={setting: "0ms"})
-    try:
+    with search_slow_log(es, es_mappings.MOVIES) as path:
         yield path
-    finally:
-        es.indices.put_settings(index=es_mappings.MOVIES, settings={setting: None})
 
 
 def test_an_id_goes_from_the_gateway_through_the_api_to_elasticsearch(
@@ -49,8 +34,8 @@ def test_an_id_goes_from_the_gateway_through_the_api_to_elasticsearch(
     )
     assert response.status_code == 200, response.text
     assert response.headers.get_list("x-request-id") == [rid]
-    assert _lines_with(movies_slow_log, rid), f"{rid} not in {movies_slow_log}"
-    assert _lines_with(STATE_DIR / "gateway" / "access.log", f"request_id={rid}")
+    assert lines_with(movies_slow_log, rid), f"{rid} not in {movies_slow_log}"
+    assert lines_with(STATE_DIR / "gateway" / "access.log", f"request_id={rid}")
 
 
 def test_the_gateway_makes_an_id_the_services_answer_and_log_with(gateway: httpx.Client) -> None:
@@ -58,4 +43,4 @@ def test_the_gateway_makes_an_id_the_services_answer_and_log_with(gateway: httpx
     assert response.status_code == 401
     made = response.headers["x-request-id"]
     assert len(made) == 32
-    assert _lines_with(STATE_DIR / "gateway" / "access.log", f"request_id={made}")
+    assert lines_with(STATE_DIR / "gateway" / "access.log", f"request_id={made}")

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import re
-import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -14,6 +13,7 @@ from pathlib import Path
 import pytest
 
 import es_mappings
+from devtools.logs import lines_with, search_slow_log
 
 MADE = re.compile(r"[0-9a-f]{32}")
 
@@ -42,42 +42,23 @@ def test_the_log_lines_a_request_causes_carry_its_id(api_es_down, api_processes)
         "/api/v1/films", params={"sort": "title", "page_size": 17}, headers={"X-Request-ID": rid}
     )
     assert answer.status_code == 503
-    lines = _lines_with(api_processes["api_es_down"].log_path, rid)
+    lines = lines_with(api_processes["api_es_down"].log_path, rid)
     assert lines, "no log line of the failed request names its id"
     assert all(f"[{rid}]:" in line and "WARNING" in line for line in lines), lines
 
 
-def _lines_with(path: Path, text: str, wait: float = 5.0) -> list[str]:
-    deadline = time.monotonic() + wait
-    while True:
-        lines = [line for line in path.read_text(errors="replace").splitlines() if text in line]
-        if lines or time.monotonic() > deadline:
-            return lines
-        time.sleep(0.1)
-
-
 @pytest.fixture
-def search_slow_log(es, catalogue) -> Iterator[Path]:
-    """Every query on the test's movies index written to Elasticsearch's search slow log (the
-    threshold at 0 ms) while the test runs; yields that log's path."""
-    index = catalogue.index(es_mappings.MOVIES)
-    settings = es.nodes.info(node_id="_local", metric="settings")
-    node = next(iter(settings["nodes"].values()))
-    logs = Path(node["settings"]["path"]["logs"])
-    cluster = es.info()["cluster_name"]
-    es.indices.put_settings(index=index, settings={"index.search.slowlog.threshold.query.warn": "0ms"})
-    try:
-        yield logs / f"{cluster}_index_search_slowlog.json"
-    finally:
-        es.indices.put_settings(index=index, settings={"index.search.slowlog.threshold.query.warn": None})
+def movies_slow_log(es, catalogue) -> Iterator[Path]:
+    with search_slow_log(es, catalogue.index(es_mappings.MOVIES)) as path:
+        yield path
 
 
-def test_elasticsearch_gets_the_request_id_as_x_opaque_id(api, search_slow_log):
+def test_elasticsearch_gets_the_request_id_as_x_opaque_id(api, movies_slow_log):
     rid = f"es-{uuid.uuid4().hex}"
     # A query no other test sends, so the answer is not cached: it reaches Elasticsearch.
     response = api.get("/api/v1/films/search", params={"query": rid[-12:]}, headers={"X-Request-ID": rid})
     assert response.status_code == 200
-    lines = _lines_with(search_slow_log, rid, wait=10)
-    assert lines, f"{rid} is not in {search_slow_log}"
+    lines = lines_with(movies_slow_log, rid)
+    assert lines, f"{rid} is not in {movies_slow_log}"
     entry = json.loads(lines[-1])
     assert rid in json.dumps(entry)

@@ -5,14 +5,14 @@ from __future__ import annotations
 
 import json
 import re
-import time
 import uuid
 from collections.abc import Iterator
-from pathlib import Path
 
 import httpx
 import pytest
 from auth_http import AuthProcess, free_port
+
+from devtools.logs import lines_with
 
 MADE = re.compile(r"[0-9a-f]{32}")
 
@@ -42,15 +42,6 @@ def test_an_absent_or_unusable_id_is_replaced_by_a_new_one(
     assert MADE.fullmatch(made)
 
 
-def _lines_with(path: Path, text: str, wait: float = 5.0) -> list[str]:
-    deadline = time.monotonic() + wait
-    while True:
-        lines = [line for line in path.read_text(errors="replace").splitlines() if text in line]
-        if lines or time.monotonic() > deadline:
-            return lines
-        time.sleep(0.1)
-
-
 @pytest.fixture(scope="module", params=["text", "json"])
 def redis_down_logging(
     request: pytest.FixtureRequest, auth_env: dict[str, str], tmp_path_factory: pytest.TempPathFactory
@@ -72,7 +63,7 @@ def test_the_log_lines_a_request_causes_carry_its_id(redis_down_logging: tuple[A
     rid = f"log-{uuid.uuid4().hex}"
     health = httpx.get(f"{process.url}/auth/health", headers={"X-Request-ID": rid})
     assert health.status_code == 200  # degraded: Redis is optional
-    lines = _lines_with(process.log_path, rid)
+    lines = lines_with(process.log_path, rid)
     assert lines, "no log line of the request names its id"
     if log_format == "text":
         assert all(f"[{rid}]:" in line and "WARNING" in line for line in lines), lines

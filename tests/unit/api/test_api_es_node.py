@@ -198,34 +198,30 @@ def test_silence_is_a_connection_timeout_and_the_connection_is_dropped():
     assert "no reply from http://127.0.0.1" in message and "in 0.3s" in message
 
 
-def test_a_reply_cut_short_is_a_connection_error():
-    async def cut(head: str, body: bytes) -> bytes:
-        return b'HTTP/1.1 200 OK\r\ncontent-length: 100\r\nconnection: close\r\n\r\n{"partial'
+@pytest.mark.parametrize(
+    ("reply", "named"),
+    [
+        (
+            b'HTTP/1.1 200 OK\r\ncontent-length: 100\r\nconnection: close\r\n\r\n{"partial',
+            "closed the connection",
+        ),
+        (b"SSH-2.0-OpenSSH_9.2\r\n\r\n", "HttpParserError"),
+    ],
+    ids=["cut-short", "not-http"],
+)
+def test_a_broken_reply_is_a_connection_error_naming_the_cause(reply: bytes, named: str):
+    async def broken(head: str, body: bytes) -> bytes:
+        return reply
 
     async def scenario():
-        async with ScriptedServer(cut) as port:
+        async with ScriptedServer(broken) as port:
             es = node(port)
             with pytest.raises(EsConnectionError) as caught:
                 await es.perform_request("GET", "/")
             await es.close()
             return str(caught.value)
 
-    assert "closed the connection" in run(scenario)
-
-
-def test_garbage_instead_of_http_is_a_connection_error():
-    async def garbage(head: str, body: bytes) -> bytes:
-        return b"SSH-2.0-OpenSSH_9.2\r\n\r\n"
-
-    async def scenario():
-        async with ScriptedServer(garbage) as port:
-            es = node(port)
-            with pytest.raises(EsConnectionError) as caught:
-                await es.perform_request("GET", "/")
-            await es.close()
-            return str(caught.value)
-
-    assert "HttpParserError" in run(scenario)
+    assert named in run(scenario)
 
 
 def test_nothing_listening_is_a_connection_error():
