@@ -27,8 +27,9 @@ def lines_with(path: Path, text: str, wait: float = 10.0) -> list[str]:
 def search_slow_log(es: Elasticsearch, index: str) -> Iterator[Path]:
     """Every query on `index` written to the search slow log of the local Elasticsearch node (the
     threshold at 0 ms) until the block ends; yields the log's path, which the node reports."""
-    node = next(iter(es.nodes.info(node_id="_local", metric="settings")["nodes"].values()))
-    path = Path(node["settings"]["path"]["logs"]) / f"{es.info()['cluster_name']}_index_search_slowlog.json"
+    info = es.nodes.info(node_id="_local", metric="settings")
+    node = next(iter(info["nodes"].values()))
+    path = Path(node["settings"]["path"]["logs"]) / f"{info['cluster_name']}_index_search_slowlog.json"
     es.indices.put_settings(index=index, settings={_SLOW_QUERY: "0ms"})
     try:
         yield path

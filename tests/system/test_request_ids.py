@@ -4,6 +4,7 @@ X-Opaque-Id); an auth request's id in auth's answer and the gateway's access log
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -34,7 +35,9 @@ def test_an_id_goes_from_the_gateway_through_the_api_to_elasticsearch(
     )
     assert response.status_code == 200, response.text
     assert response.headers.get_list("x-request-id") == [rid]
-    assert lines_with(movies_slow_log, rid), f"{rid} not in {movies_slow_log}"
+    searched = lines_with(movies_slow_log, rid)
+    assert searched, f"{rid} not in {movies_slow_log}"
+    assert {json.loads(line)["elasticsearch.slowlog.id"] for line in searched} == {rid}
     assert lines_with(STATE_DIR / "gateway" / "access.log", f"request_id={rid}")
 
 
