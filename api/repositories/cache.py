@@ -141,19 +141,13 @@ class ResponseCache:
         listener = entry_listener.get()
         if listener is None:
             return await self._once(head + suffix, load)
-        if listener.may_stop:
-            generation = await self.generation(indices)
-            if generation is not None:
-                listener.seen(f"{head}{generation}{suffix}")
-            return await self._once(head + suffix, load)
-        # The load's task is scheduled first, so its request to Elasticsearch goes out before
-        # the generation's to Redis.
-        loading = self._shared(head + suffix, load)
+        # Unless the listener may stop the request, the load's task is scheduled first, so that
+        # its request to Elasticsearch goes out before the generation's to Redis.
+        loading = None if listener.may_stop else self._shared(head + suffix, load)
         generation = await self.generation(indices)
-        value = await asyncio.shield(loading)
         if generation is not None:
             listener.seen(f"{head}{generation}{suffix}")
-        return value
+        return await asyncio.shield(loading if loading is not None else self._shared(head + suffix, load))
 
     def _decode(self, key: str, cached: bytes, adapter: TypeAdapter[Value]) -> Value:
         """Parse a hit, reusing this worker's last parse of the very same bytes: Redis stays the

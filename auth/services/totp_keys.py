@@ -56,11 +56,6 @@ class TotpKeyring:
         """The id of the key that seals."""
         return self._active
 
-    @property
-    def key_ids(self) -> list[str]:
-        """Every key's id, the sealing one first."""
-        return list(self._ciphers)
-
     def seal(self, secret: str, user_id: uuid.UUID) -> SealedSecret:
         nonce = os.urandom(_NONCE_BYTES)
         sealed = self._ciphers[self._active].encrypt(nonce, secret.encode(), user_id.bytes)
@@ -101,13 +96,17 @@ def load_totp_keyring(settings: Settings) -> TotpKeyring:
     path = keys_file(settings)
     if path is None:
         raise TotpKeyError("set AUTH_TOTP_ENCRYPTION_KEY or AUTH_TOTP_ENCRYPTION_KEY_FILE")
+    return TotpKeyring([_decode(line, str(path)) for line in _key_lines(path)])
+
+
+def _key_lines(path: Path) -> list[str]:
+    """The keys of the file as written (base64), one a line."""
     try:
-        lines = path.read_text(encoding="ascii").split()
+        return path.read_text(encoding="ascii").split()
     except OSError as error:
         raise TotpKeyError(
             f"cannot read the TOTP key file ({error}): python -m auth generate-keys"
         ) from error
-    return TotpKeyring([_decode(line, str(path)) for line in lines])
 
 
 def new_key() -> str:
@@ -124,10 +123,8 @@ def generate_totp_keys_file(path: Path) -> str:
 
 
 def _read_keys(path: Path) -> list[str]:
-    try:
-        lines = path.read_text(encoding="ascii").split()
-    except OSError as error:
-        raise TotpKeyError(f"cannot read the TOTP key file ({error})") from error
+    """The file's keys, each checked: a file that does not load is never rewritten."""
+    lines = _key_lines(path)
     for line in lines:
         _decode(line, str(path))
     return lines
