@@ -9,10 +9,12 @@ indexed prefixes), so that the order of importance holds whatever the term stati
 1. the exact title (case folded), then the exact title with one typo;
 2. the query as a phrase in the title, then the title starting with the query, higher when
    finishing the query's last word gives the whole title (`anmyr` is more likely the start of
-   "Anmyrmor" than of "Anmyrkasha Ocean Trek"), and the fewer characters are left to type, the
-   higher (`brith` finds "Brithaxi" before "Brithazenpel": the closer completion, as the
-   suggestions rank them; small steps of anchored regexps, since this Elasticsearch has no
-   scripts and no length field to score by);
+   "Anmyrmor" than of "Anmyrkasha Ocean Trek"), and higher again the closer the rest of the title
+   is to the length people leave untyped: someone who searches with the beginning of a title has
+   typed most of it, about 60% (the model of `bench/relevance.py`), so `brith`
+   (5 letters) is likelier the start of "Brithaxi" (3 left) than of "Brithon" (2 left, which one
+   would have typed whole) or "Brithazenpel" (7 left); a few windows of anchored regexps, since
+   this Elasticsearch has no scripts and no length field to score by;
 3. every word in the title: exact words, then the last word as a prefix (`star wa`), then
    stemmed words (Russian and English), then words with typos;
 4. people (a phrase, then every word), every word anywhere, genres;
@@ -28,6 +30,7 @@ rating, then the id, so equal queries always answer in the same order.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 Query = dict[str, Any]
@@ -49,11 +52,12 @@ STARTS_WITH = 2_000
 # Added to STARTS_WITH when the name ends with the query's last word; below the step to PHRASE,
 # so that it only orders names inside the tier.
 COMPLETES = 500
-# Added once per bound in CLOSER_WITHIN that the rest of a name starting with the query stays
-# within: the fewer characters left to type, the higher (the closer completion, as suggestions
-# rank them); all of them together stay below COMPLETES.
-CLOSER = 20
-CLOSER_WITHIN = (1, 2, 3, 4, 6, 8, 12)
+# The windows of the untyped rest of a name, as shares of what is typed (people type about 60%
+# of a title before they search with its beginning, which leaves 0.67 of what they typed), each adding
+# LIKELY_REST when the rest of a name starting with the query falls inside; nested, so the
+# closer to 0.67 the higher, and all of them together stay below COMPLETES.
+LIKELY_REST = 20
+LIKELY_REST_WINDOWS = ((0.3, 1.2), (0.45, 0.95), (0.55, 0.8))
 ALL_WORDS = 1_000
 ALL_WORDS_PREFIX = 800
 ALL_WORDS_STEMMED = 600
@@ -86,6 +90,13 @@ def _literal(text: str) -> str:
     return "".join(char if char.isalnum() or char == " " else f"\\{char}" for char in text)
 
 
+def likely_rest(typed: int) -> list[tuple[int, int]]:
+    """The windows of LIKELY_REST_WINDOWS in characters, for a query of `typed` characters
+    (a window too narrow to hold a whole number of characters is left out)."""
+    windows = [(math.ceil(low * typed), math.floor(high * typed)) for low, high in LIKELY_REST_WINDOWS]
+    return [(low, high) for low, high in windows if low <= high]
+
+
 def _whole_name_tiers(field: str, text: str) -> list[Query]:
     """The tiers that look at one name field as a whole (a film's title, a person's name)."""
     whole = folded(text)
@@ -99,8 +110,10 @@ def _whole_name_tiers(field: str, text: str) -> list[Query]:
         # The name is the query with its last word finished (no word after it).
         _tier(COMPLETES, {"regexp": {f"{field}.folded": {"value": f"{_literal(whole)}[^ ]*"}}}),
         *(
-            _tier(CLOSER, {"regexp": {f"{field}.folded": {"value": f"{_literal(whole)}.{{0,{rest}}}"}}})
-            for rest in CLOSER_WITHIN
+            _tier(
+                LIKELY_REST, {"regexp": {f"{field}.folded": {"value": f"{_literal(whole)}.{{{low},{high}}}"}}}
+            )
+            for low, high in likely_rest(len(whole))
         ),
         _tier(ALL_WORDS, {"match": {f"{field}.words": {"query": text, "operator": "and"}}}),
         _tier(

@@ -69,19 +69,21 @@ def test_last_word_is_matched_as_a_prefix(api):
     assert titles(api, "blade ru")[0] == "Blade Runner"
 
 
-def test_the_closer_completion_of_the_last_word_first(api, es, catalogue, bump_generation):
-    # Two one-word titles starting with the query: the one with fewer letters left to type comes
-    # first, though the other is rated higher (which alone would put it first).
+def test_the_likeliest_completion_of_the_last_word_first(api, es, catalogue, bump_generation):
+    # Three one-word titles starting with `brith` (5 letters): people type about 60% of a title
+    # before they search, so 3 letters left (Brithaxi) is likelier than 2 (Brithon) or 7
+    # (Brithazenpel), though both others are rated higher (which alone would put them first).
     index = catalogue.index(es_mappings.MOVIES)
-    added = {"Brithaxi": 5.0, "Brithazenpel": 9.0}
+    added = {"Brithaxi": 5.0, "Brithazenpel": 9.0, "Brithon": 9.5}
     for number, (title, rating) in enumerate(added.items()):
         doc = {**catalogue.films["Lucas"], "id": f"00000000-0000-4000-8000-00000000c1{number:02d}"}
         es.index(index=index, id=doc["id"], document={**doc, "title": title, "imdb_rating": rating})
     try:
         es.indices.refresh(index=index)
         bump_generation(es_mappings.MOVIES)
-        assert titles(api, "brith")[:2] == ["Brithaxi", "Brithazenpel"]
+        assert titles(api, "brith")[:3] == ["Brithaxi", "Brithon", "Brithazenpel"]
         assert titles(api, "brithaz")[0] == "Brithazenpel"
+        assert titles(api, "brithon")[0] == "Brithon"  # the exact title above every completion
     finally:
         for number in range(len(added)):
             es.delete(index=index, id=f"00000000-0000-4000-8000-00000000c1{number:02d}", refresh=True)

@@ -21,7 +21,7 @@ from api.models.query import (
 )
 from api.repositories.films import SORTS
 from api.repositories.genres import GENRE_ORDER
-from api.repositories.relevance import FILM_ORDER, PERSON_ORDER
+from api.repositories.relevance import FILM_ORDER, PERSON_ORDER, likely_rest
 
 GENRE = "6f2b1c3e-8a2d-4c1b-9d8e-1a2b3c4d5e6f"
 OTHER_GENRE = "0a2b1c3e-8a2d-4c1b-9d8e-1a2b3c4d5e6f"
@@ -259,3 +259,11 @@ def _kind(index: str, clause: dict) -> str:
 )
 def test_each_endpoint_expects_the_values_of_the_order_its_repository_sorts_by(model, args, order, index):
     assert parse(model, **args).sort_values() == tuple(_kind(index, clause) for clause in order)
+
+
+def test_the_likely_rest_windows_in_characters():
+    # 5 letters typed: the untyped rest is likeliest 3 or 4 letters (60% typed), looser 2 to 6.
+    assert likely_rest(5) == [(2, 6), (3, 4), (3, 4)]
+    assert likely_rest(12) == [(4, 14), (6, 11), (7, 9)]
+    # One letter typed: only the loosest window holds a whole number of characters.
+    assert likely_rest(1) == [(1, 1)]
