@@ -44,7 +44,10 @@ def test_the_log_lines_a_request_causes_carry_its_id(api_es_down, api_processes)
     assert answer.status_code == 503
     lines = lines_with(api_processes["api_es_down"].log_path, rid)
     assert lines, "no log line of the failed request names its id"
-    assert all(f"[{rid}]:" in line and "WARNING" in line for line in lines), lines
+    assert all(f"[{rid}]:" in line for line in lines), lines
+    # Besides the warning, the client may log (INFO) that it tries the node it had marked dead
+    # after an earlier test's failure: the warning is there whatever ran before.
+    assert any("WARNING" in line for line in lines), lines
 
 
 @pytest.fixture
