@@ -33,6 +33,7 @@ import es_mappings
 from bench.figures import Figure, save
 from catalogue import SCHEMA_SQL
 from catalogue.generator import CatalogueSize, load
+from catalogue.progress import Progress
 from cinema_etl import extract, pipeline, transform
 from cinema_etl import load as es_load
 
@@ -55,7 +56,8 @@ def create_catalogue(admin_dsn: str, films: int) -> str:
     with psycopg.connect(dsn) as conn:
         conn.execute(SCHEMA_SQL.read_text(encoding="utf-8"))
         conn.commit()
-        counts = load(conn, seed=42, size=CatalogueSize(films=films))
+        progress = Progress("  generated films", films)
+        counts = load(conn, seed=42, size=CatalogueSize(films=films), progress=progress)
         conn.execute("ANALYZE")
         conn.commit()
     print(f"  generated {counts} in {time.perf_counter() - started:.0f} s", flush=True)

@@ -56,6 +56,7 @@ from api.repositories.suggestions import SUGGEST_FILTER, suggest_searches
 from bench.figures import Figure, save
 from catalogue import SCHEMA_SQL
 from catalogue.generator import CatalogueSize, load
+from catalogue.progress import Progress
 from cinema_etl import extract, pipeline
 from devtools.processes import ServiceProcess, free_port
 
@@ -315,7 +316,7 @@ def create_catalogue(admin: str, films: int) -> str:
     with psycopg.connect(dsn) as conn:
         conn.execute(SCHEMA_SQL.read_text(encoding="utf-8"))
         conn.commit()
-        load(conn, seed=42, size=CatalogueSize(films=films))
+        load(conn, seed=42, size=CatalogueSize(films=films), progress=Progress("  generated films", films))
         conn.execute("ANALYZE")
         conn.commit()
     return dsn

@@ -11,6 +11,7 @@ import psycopg
 
 from catalogue import SCHEMA_SQL
 from catalogue.generator import CatalogueSize, load
+from catalogue.progress import Progress
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -30,6 +31,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--seed", type=int, default=42, help="random seed (default 42)")
     parser.add_argument("--batch-size", type=int, default=5000, help="films per COPY batch")
+    parser.add_argument(
+        "--quiet", action="store_true", help="no progress lines on standard error (every 5 s otherwise)"
+    )
     args = parser.parse_args(argv)
     if not args.dsn:
         parser.error("--dsn or CATALOGUE_DSN is required")
@@ -40,8 +44,13 @@ def main(argv: list[str] | None = None) -> int:
         conn.execute(SCHEMA_SQL.read_text(encoding="utf-8"))
         conn.commit()
         if args.command == "generate":
+            progress = None if args.quiet else Progress("films", args.films)
             counts = load(
-                conn, seed=args.seed, size=CatalogueSize(films=args.films), batch_size=args.batch_size
+                conn,
+                seed=args.seed,
+                size=CatalogueSize(films=args.films),
+                batch_size=args.batch_size,
+                progress=progress,
             )
             json.dump(counts, sys.stdout)
             sys.stdout.write("\n")

@@ -30,6 +30,7 @@ from typing import Any
 import psycopg
 
 from catalogue import words
+from catalogue.progress import Progress
 
 EPOCH = datetime(2021, 6, 16, 20, 14, 9, tzinfo=UTC)
 PLACEHOLDERS = ("N/A", "")
@@ -222,10 +223,14 @@ def _copy(cursor: psycopg.Cursor, table: str, columns: str, rows: Iterable[Seque
 
 
 def load(
-    conn: psycopg.Connection, seed: int = 42, size: CatalogueSize | None = None, batch_size: int = 5000
+    conn: psycopg.Connection,
+    seed: int = 42,
+    size: CatalogueSize | None = None,
+    batch_size: int = 5000,
+    progress: Progress | None = None,
 ) -> dict[str, int]:
     """Stream a generated catalogue into the (empty) `content` schema of `conn`; commits after
-    every batch and returns the row count of each table."""
+    every batch and returns the row count of each table. `progress` hears of the films committed."""
     size = size or CatalogueSize()
     counts = dict.fromkeys(("genre", "person", "film_work", "genre_film_work", "person_film_work"), 0)
     with conn.cursor() as cur:
@@ -251,5 +256,7 @@ def load(
                 cur, "person_film_work", "id, person_id, film_work_id, role, created", batch.person_links
             )
             conn.commit()
+            if progress is not None:
+                progress.update(counts["film_work"])
     conn.commit()
     return counts
