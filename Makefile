@@ -27,7 +27,7 @@ lint: ## ruff and mypy
 	@$(STACK) run dev ruff check .
 	@$(STACK) run dev ruff format --check .
 	@$(STACK) run dev mypy api auth
-	@$(STACK) run dev mypy -p cinema_etl -p catalogue -p es_mappings -p openapi30 -p http_errors -p request_ids -p devtools
+	@$(STACK) run dev mypy -p cinema_etl -p catalogue -p es_mappings -p openapi30 -p http_errors -p request_ids -p service_metrics -p devtools
 	@$(STACK) run dev mypy dags
 
 backup: up ## regenerate restore/catalogue.dump from the seeded generator

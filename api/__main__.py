@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import shutil
+import tempfile
 from functools import partial
+from pathlib import Path
 
 from pydantic import ValidationError
 from sanic import Sanic
@@ -10,6 +13,7 @@ from sanic.worker.loader import AppLoader
 
 from api.app import configure_logging, create_app
 from api.settings import Settings
+from service_metrics import use_directory
 
 
 def main() -> None:
@@ -26,6 +30,13 @@ def main() -> None:
     loader = AppLoader(factory=partial(create_app, settings))
     app = loader.load()
     single = settings.workers == 1
+    # Workers count into files of a shared directory, which a scrape of any of them adds up.
+    metrics_dir = None if single else settings.metrics_dir
+    temporary = None
+    if not single and metrics_dir is None:
+        metrics_dir = temporary = Path(tempfile.mkdtemp(prefix="cinema-api-metrics-"))
+    if metrics_dir is not None:
+        use_directory(metrics_dir)
     app.prepare(
         host=settings.host,
         port=settings.port,
@@ -34,10 +45,14 @@ def main() -> None:
         single_process=single,
         motd=False,
     )
-    if single:
-        Sanic.serve_single(primary=app)
-    else:
-        Sanic.serve(primary=app, app_loader=loader)
+    try:
+        if single:
+            Sanic.serve_single(primary=app)
+        else:
+            Sanic.serve(primary=app, app_loader=loader)
+    finally:
+        if temporary is not None:
+            shutil.rmtree(temporary, ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -13,6 +13,7 @@ from sanic_ext.extensions.openapi.builders import SpecificationBuilder
 from sanic_ext.extensions.openapi.extension import OpenAPIExtension
 
 import request_ids
+import service_metrics
 from api.context import ApiApp, ApiContext
 from api.repositories import films as film_repositories
 from api.repositories import genres as genre_repositories
@@ -45,6 +46,8 @@ from openapi30 import document_size_limits
 log = logging.getLogger(__name__)
 
 APP_NAME = "cinema_api"
+# Prometheus scrapes the service here; the public gateway refuses it unless configured.
+METRICS_PATH = "/api/metrics"
 
 
 def configure_logging(settings: Settings) -> None:
@@ -67,6 +70,7 @@ def create_app(settings: Settings | None = None) -> ApiApp:
     # Sanic's loggers go through the root handler of configure_logging (request ids, JSON).
     app = Sanic(APP_NAME, ctx=ApiContext(settings), dumps=orjson.dumps, configure_logging=False)
     request_ids.install(app)
+    service_metrics.install(app, METRICS_PATH)
     app.config.update(
         {
             "ACCESS_LOG": settings.access_log,

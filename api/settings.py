@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -19,6 +21,11 @@ class Settings(BaseSettings):
     access_log: bool = False
     log_level: str = "INFO"
     log_format: LogFormat = Field(default="text", description="text, or json: one object a line")
+    metrics_dir: Path | None = Field(
+        default=None,
+        description="with several workers, where they keep their metrics (emptied at start); "
+        "unset: a new temporary directory, removed at exit",
+    )
 
     es_url: str = "http://127.0.0.1:9200"
     es_timeout: float = Field(default=5.0, gt=0, description="seconds per Elasticsearch request")

@@ -14,9 +14,11 @@ from sanic.response import BaseHTTPResponse
 from tortoise.contrib.sanic import register_tortoise
 
 import request_ids
+import service_metrics
 from auth.context import AuthApp, AuthContext, RateLimits
 from auth.database import tortoise_config
 from auth.errors import install_error_handlers
+from auth.metrics import watch_hashing_queue
 from auth.routes.accounts import accounts
 from auth.routes.audit import audit
 from auth.routes.own_sessions import own_sessions
@@ -52,6 +54,10 @@ _PARTITION_CHECK_SECONDS = 12 * 3600
 SWAGGER_PAGE = Path(__file__).resolve().parent / "routes" / "swagger.html"
 
 
+# Prometheus scrapes the service here; the public gateway refuses it unless configured.
+METRICS_PATH = "/auth/metrics"
+
+
 def create_app(settings: Settings, name: str = "auth") -> AuthApp:
     """Build the service; the keys are loaded here so a missing key fails before listening."""
     # The OpenAPI document keys responses by integer status codes, hence OPT_NON_STR_KEYS.
@@ -65,6 +71,7 @@ def create_app(settings: Settings, name: str = "auth") -> AuthApp:
         configure_logging=False,
     )
     request_ids.install(app)
+    service_metrics.install(app, METRICS_PATH)
     app.config.OAS_URL_PREFIX = "/auth/openapi"
     app.config.OAS_UI_DEFAULT = "swagger"
     app.config.OAS_UI_REDOC = False
@@ -110,6 +117,8 @@ async def _open_clients(app: AuthApp) -> None:
         settings.hash_thread_niceness,
         settings.hash_queue_limit,
     )
+    hasher = ctx.hasher
+    watch_hashing_queue(lambda: hasher.pending)
     revocations = RevocationList(
         ctx.redis, settings.access_ttl_seconds, settings.revocation_mirror_ttl_seconds
     )

@@ -25,6 +25,7 @@ from elasticsearch import Elasticsearch
 
 import es_mappings
 from cinema_etl import extract, journal, pipeline, reconcile, restore
+from cinema_etl import metrics as etl_metrics
 from cinema_etl.journal_watch import JournalNotifyTrigger
 
 log = logging.getLogger(__name__)
@@ -180,6 +181,13 @@ def etl_dag(dag_id: str, index: str) -> DAG:
                         "no index yet: restore_elasticsearch restores them from the snapshot"
                     )
                 report = pipeline.IndexRun(conn, es, cache_client(), index, prefix, batch_size).run()
+            try:
+                etl_metrics.write(report)  # for Prometheus, when ETL_METRICS_DIR is set
+            except OSError as error:
+                # The figures are for watching the sync, which has done its work: not a failure.
+                log.warning(
+                    "ETL metrics not written to %s: %s", os.environ.get(etl_metrics.DIRECTORY_VARIABLE), error
+                )
             return report.as_dict()
 
         sync()

@@ -25,6 +25,7 @@ from typing import Any, Generic, Protocol, TypeVar, cast
 from pydantic import BaseModel, TypeAdapter
 from redis.exceptions import RedisError, ResponseError
 
+from api.metrics import CACHE
 from api.repositories.redis_link import RedisLink
 from es_mappings import generation_key, index_name
 
@@ -116,11 +117,13 @@ class ResponseCache:
         head = f"api:{'+'.join(index_name(name, self._prefix) for name in indices)}:"
         suffix = request_suffix(operation, params)
         if self._ttl == 0:
+            CACHE.labels(operation, "off").inc()
             return await self._uncached(indices, head, suffix, load)
         try:
             keys = [generation_key(name, self._prefix) for name in indices]
             reply = await self._lookup(keys, head, suffix)
         except RedisError as error:
+            CACHE.labels(operation, "error").inc()
             self._note_failure(error)
             return await self._once(head + suffix, load)
         self._note_success()
@@ -130,7 +133,9 @@ class ResponseCache:
         if listener is not None:
             listener.seen(key)
         if cached:
+            CACHE.labels(operation, "hit").inc()
             return self._decode(key, cached, adapter)
+        CACHE.labels(operation, "miss").inc()
         return await self._once(key, lambda: self._load_and_store(key, adapter, load))
 
     async def _uncached(

@@ -1,8 +1,10 @@
 """The Elasticsearch client of one API worker: the lean node for plain HTTP (`es_node`), orjson
-for bodies, one retry on a connection error, and each request's id sent as `X-Opaque-Id`."""
+for bodies, one retry on a connection error, each request's id sent as `X-Opaque-Id`, and each
+request timed (`api.metrics`)."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping
 from typing import Any
 
@@ -11,6 +13,7 @@ from elastic_transport.client_utils import DEFAULT, DefaultType
 from elasticsearch import AsyncElasticsearch
 
 import request_ids
+from api.metrics import ELASTICSEARCH_SECONDS, endpoint_of
 from api.repositories.es_node import node_class_for
 from api.settings import Settings
 
@@ -26,7 +29,11 @@ class RequestIdTransport(AsyncTransport):
         if rid is not None:
             headers = HttpHeaders(headers if headers is not DEFAULT else {})
             headers["x-opaque-id"] = rid
-        return await super().perform_request(method, target, headers=headers, **options)
+        start = time.perf_counter()
+        try:
+            return await super().perform_request(method, target, headers=headers, **options)
+        finally:
+            ELASTICSEARCH_SECONDS.labels(endpoint_of(target)).observe(time.perf_counter() - start)
 
 
 def create_client(settings: Settings) -> AsyncElasticsearch:

@@ -10,6 +10,7 @@ exception types, so callers handle them as they would redis-py's.
 from __future__ import annotations
 
 import asyncio
+import time
 from collections import deque
 from typing import cast
 from urllib.parse import unquote, urlsplit
@@ -18,6 +19,8 @@ import hiredis
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import ResponseError
 from redis.exceptions import TimeoutError as RedisTimeoutError
+
+from api.metrics import REDIS_SECONDS
 
 Arg = str | bytes | int
 
@@ -129,7 +132,11 @@ class RedisLink:
         connection = self._connection
         if connection is None or not connection.open:
             connection = await self._connect()
-        return await connection.send(pack(args), args[0])
+        start = time.perf_counter()
+        try:
+            return await connection.send(pack(args), args[0])
+        finally:
+            REDIS_SECONDS.labels(args[0]).observe(time.perf_counter() - start)
 
     async def _connect(self) -> _Connection:
         # Concurrent callers share one connection attempt.

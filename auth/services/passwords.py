@@ -25,6 +25,7 @@ from typing import TypeVar
 import bcrypt
 
 from auth.errors import HashingBusy
+from auth.metrics import HASHING_REFUSALS
 
 log = logging.getLogger("auth.passwords")
 
@@ -110,12 +111,18 @@ class PasswordHasher:
             return False
         return await self._run(partial(check_password, password, password_hash))
 
+    @property
+    def pending(self) -> int:
+        """Checks and hashes waiting for a thread or running in one."""
+        return self._pending
+
     def has_room(self) -> bool:
         return self._pending < self._queue_limit
 
     async def _run(self, call: Callable[[], Result]) -> Result:
         # No await between the check and the count: on one event loop this is atomic.
         if not self.has_room():
+            HASHING_REFUSALS.inc()
             raise HashingBusy(retry_after=max(1, self._pending // (self._threads * 4)))
         self._pending += 1
         try:

@@ -18,6 +18,7 @@ from auth.errors import (
     NotFound,
     TooManyAttempts,
 )
+from auth.metrics import LOGINS
 from auth.models import LoginOutcome, Session, User
 from auth.services.accounts import LOGIN_PATTERN
 from auth.services.audit import AuditLog
@@ -70,6 +71,7 @@ class SessionService:
         right password opens a challenge (`complete_login`), not a session.
         """
         if not self._hasher.has_room():
+            LOGINS.labels("busy").inc()
             raise HashingBusy(retry_after=1)
         verdict = await self._throttle.admit(login, client.ip)
         # A login no account can have is unknown without asking: the ORM refuses to compare a
@@ -81,24 +83,34 @@ class SessionService:
                 await self._history.record(
                     login, LoginOutcome.THROTTLED, user.id if user else None, client.ip, client.user_agent
                 )
+            LOGINS.labels("throttled").inc()
             raise TooManyAttempts(verdict.retry_after)
         user = await User.get_or_none(login__iexact=login) if known_login else None
         user_id = user.id if user else None
-        if not await self._hasher.verify(password, user.password_hash if user else None) or user is None:
+        try:
+            matches = await self._hasher.verify(password, user.password_hash if user else None)
+        except HashingBusy:
+            LOGINS.labels("busy").inc()
+            raise
+        if not matches or user is None:
             outcome = LoginOutcome.WRONG_PASSWORD if user else LoginOutcome.UNKNOWN_LOGIN
+            LOGINS.labels(outcome).inc()
             await self._history.record(login, outcome, user_id, client.ip, client.user_agent)
             raise InvalidCredentials()
         if user.disabled_at is None and await self._totp.is_enabled(user.id):
             await self._throttle.succeeded(login, client.ip)
+            LOGINS.labels("second_factor").inc()
             return await self._challenges.open(user.id, user.credentials_version)
         opened = await self._open_session(user, client) if user.disabled_at is None else None
         if opened is None:
             # Disabled, or the password was changed (or every session ended) while it was checked;
             # the answer is the same 401, so it tells nothing about the password.
             outcome = LoginOutcome.DISABLED if user.disabled_at else LoginOutcome.WRONG_PASSWORD
+            LOGINS.labels(outcome).inc()
             await self._history.record(login, outcome, user.id, client.ip, client.user_agent)
             raise InvalidCredentials()
         await self._throttle.succeeded(login, client.ip)
+        LOGINS.labels("success").inc()
         await self._history.record(login, LoginOutcome.SUCCESS, user.id, client.ip, client.user_agent)
         if self._hasher.needs_upgrade(user.password_hash):
             await self._upgrade_hash(user, password)

@@ -29,6 +29,7 @@ from typing import Any, cast
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
+from auth.metrics import THROTTLE_REFUSALS, THROTTLE_UNAVAILABLE
 from auth.settings import Settings
 
 log = logging.getLogger("auth.throttle")
@@ -141,9 +142,11 @@ class AttemptThrottle:
             wait_ms, first = cast("list[int]", await self._admit(keys=[*keys, refused, known], args=argv))
         except RedisError as error:
             log.warning("%s throttle unavailable: %r", self._kind, error)
+            THROTTLE_UNAVAILABLE.labels(self._kind).inc()
             return _ADMITTED
         if wait_ms <= 0:
             return _ADMITTED
+        THROTTLE_REFUSALS.labels(self._kind).inc()
         return Verdict(max(1, math.ceil(wait_ms / 1000)), bool(first))
 
     async def succeeded(self, account: str, ip: str | None) -> None:

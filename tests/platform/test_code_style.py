@@ -18,6 +18,7 @@ STRICT_PACKAGES = (
     "openapi30",
     "http_errors",
     "request_ids",
+    "service_metrics",
     "devtools",
 )
 

@@ -576,10 +576,11 @@ def echo_upstream() -> Iterator[str]:
 
 
 @pytest.fixture
-def rehearsed_gateway(tmp_path: Path, echo_upstream: str) -> Iterator[str]:
+def rehearsed_gateway(request: pytest.FixtureRequest, tmp_path: Path, echo_upstream: str) -> Iterator[str]:
     """The gateway template, rendered as the nginx image renders it, on the native nginx (the
     compose image's version), with both services replaced by an upstream that echoes the headers
-    it gets; yields the gateway's URL."""
+    it gets; yields the gateway's URL. Parametrized indirectly, the parameter is
+    GATEWAY_METRICS_ALLOW (the stacks' default otherwise)."""
     nginx = shutil.which("nginx") or "/usr/sbin/nginx"
     assert Path(nginx).exists(), "nginx is installed by `make up` (the gateway)"
     template = (ROOT / "deploy" / "nginx" / "templates" / "default.conf.template").read_text(encoding="utf-8")
@@ -589,6 +590,7 @@ def rehearsed_gateway(tmp_path: Path, echo_upstream: str) -> Iterator[str]:
         "AUTH_UPSTREAM": echo_upstream,
         "DNS_RESOLVER": "127.0.0.1",
         "GATEWAY_ACCESS_LOG": str(tmp_path / "access.log"),
+        "GATEWAY_METRICS_ALLOW": getattr(request, "param", "0.0.0.0/32"),
     }
     for name, value in values.items():
         template = template.replace("${" + name + "}", value)
@@ -650,3 +652,21 @@ def test_gateway_passes_a_plain_request_id_on_and_makes_one_otherwise(
     health = httpx.get(f"{rehearsed_gateway}/gateway/health", timeout=10)
     assert re.fullmatch(r"[0-9a-f]{32}", health.headers["x-request-id"])
     assert "request_id=trace-1.a:b_c" in (tmp_path / "access.log").read_text()
+
+
+def test_gateway_answers_the_metrics_paths_with_404_by_default(rehearsed_gateway: str) -> None:
+    """GATEWAY_METRICS_ALLOW at the stacks' default: no client reads the metrics through it."""
+    for path in ("/api/metrics", "/auth/metrics"):
+        response = httpx.get(f"{rehearsed_gateway}{path}", timeout=10)
+        assert response.status_code == 404, path
+        assert response.json() == {"code": "not_found", "detail": "no such route"}
+    # Everything else under the prefixes still reaches the services.
+    assert httpx.get(f"{rehearsed_gateway}/api/metrics-and-more", timeout=10).status_code == 200
+
+
+@pytest.mark.parametrize("rehearsed_gateway", ["127.0.0.1/32"], indirect=True)
+def test_gateway_passes_the_metrics_on_to_the_allowed_network(rehearsed_gateway: str) -> None:
+    for path in ("/api/metrics", "/auth/metrics"):
+        response = httpx.get(f"{rehearsed_gateway}{path}", timeout=10)
+        assert response.status_code == 200, path
+        assert "x-request-id" in response.json()  # the echo upstream's answer

@@ -25,8 +25,8 @@ _gateway_config() {
     # The upstreams are IP addresses here, so the resolver is never asked; nginx needs one anyway.
     # shellcheck disable=SC2016
     API_UPSTREAM=127.0.0.1:8000 AUTH_UPSTREAM=127.0.0.1:8001 DNS_RESOLVER=127.0.0.1 \
-        GATEWAY_ACCESS_LOG="$GATEWAY_DIR/access.log" \
-        envsubst '${API_UPSTREAM} ${AUTH_UPSTREAM} ${DNS_RESOLVER} ${GATEWAY_ACCESS_LOG}' \
+        GATEWAY_ACCESS_LOG="$GATEWAY_DIR/access.log" GATEWAY_METRICS_ALLOW="${GATEWAY_METRICS_ALLOW:-0.0.0.0/32}" \
+        envsubst '${API_UPSTREAM} ${AUTH_UPSTREAM} ${DNS_RESOLVER} ${GATEWAY_ACCESS_LOG} ${GATEWAY_METRICS_ALLOW}' \
         <"$ROOT/deploy/nginx/templates/default.conf.template" >"$GATEWAY_DIR/conf.d/default.conf"
     NGINX_USER=$(if is_root; then echo "user $SERVICE_USER;"; fi)
     render nginx.conf.in GATEWAY_DIR NGINX_USER >"$GATEWAY_DIR/nginx.conf"

@@ -230,11 +230,11 @@ closed_port = free_port
 class ApiProcess(ServiceProcess):
     """`python -m api` in a subprocess with its own settings; its log goes to a file."""
 
-    def __init__(self, name: str, settings: dict[str, str], log_dir: Path) -> None:
+    def __init__(self, name: str, settings: dict[str, str], log_dir: Path, workers: int = 1) -> None:
         self.name = name
         port = free_port()
         env = {key: value for key, value in os.environ.items() if not key.startswith("API_")}
-        env.update(settings, API_HOST="127.0.0.1", API_PORT=str(port), API_WORKERS="1")
+        env.update(settings, API_HOST="127.0.0.1", API_PORT=str(port), API_WORKERS=str(workers))
         super().__init__([sys.executable, "-m", "api"], env, log_dir / f"{name}.log", "/api/health", port)
 
     def wait_until_alive(self, timeout: float = START_TIMEOUT, any_answer: bool = False) -> None:
@@ -245,23 +245,30 @@ class ApiProcess(ServiceProcess):
 
 
 @pytest.fixture(scope="session")
-def api_processes(stack, catalogue, tmp_path_factory) -> Iterator[dict[str, ApiProcess]]:
-    log_dir = tmp_path_factory.mktemp("api-logs")
+def api_settings(stack, catalogue) -> dict[str, str]:
+    """The settings of the `api` process: the stack's Elasticsearch and Redis, the test indices."""
     # Generous timeouts: on a busy machine a slow answer must not pass for a dependency that is down
     # (the "down" cases point at closed ports and fail at once).
-    common = {
+    return {
         "API_CURSOR_SECRET": CURSOR_SECRET,
         "API_INDEX_PREFIX": catalogue.prefix,
         "API_CACHE_TTL": "300",
         "API_ES_TIMEOUT": "30",
         "API_REDIS_TIMEOUT": "10",
+        "API_ES_URL": stack.es_url,
+        "API_REDIS_URL": stack.redis_url(REDIS_DB),
     }
+
+
+@pytest.fixture(scope="session")
+def api_processes(api_settings, tmp_path_factory) -> Iterator[dict[str, ApiProcess]]:
+    log_dir = tmp_path_factory.mktemp("api-logs")
     dead_es = f"http://127.0.0.1:{closed_port()}"
     dead_redis = f"redis://127.0.0.1:{closed_port()}/0"
     settings = {
-        "api": {**common, "API_ES_URL": stack.es_url, "API_REDIS_URL": stack.redis_url(REDIS_DB)},
-        "api_es_down": {**common, "API_ES_URL": dead_es, "API_REDIS_URL": stack.redis_url(REDIS_DB)},
-        "api_redis_down": {**common, "API_ES_URL": stack.es_url, "API_REDIS_URL": dead_redis},
+        "api": api_settings,
+        "api_es_down": {**api_settings, "API_ES_URL": dead_es},
+        "api_redis_down": {**api_settings, "API_REDIS_URL": dead_redis},
     }
     processes: dict[str, ApiProcess] = {}
     try:

@@ -16,6 +16,8 @@ import httpx
 import pytest
 from auth_http import PASSWORD, Api, AuthProcess, new_login
 
+from devtools.scrape import Scrape
+
 FREE_PER_PAIR = 3  # AUTH_FREE_FAILURES_PER_ACCOUNT of the auth_env processes
 FREE_UNKNOWN_SOURCES = 8
 WINDOW_SECONDS = 4
@@ -67,6 +69,11 @@ async def _at_once(url: str, attempts: list[tuple[str, str, str]]) -> list[httpx
                 for login, password, ip in attempts
             )
         )
+
+
+def _scrape(process: AuthProcess) -> Scrape:
+    with httpx.Client(base_url=process.url, timeout=60) as client:
+        return Scrape.of(client, "/auth/metrics")
 
 
 def _login(url: str, login: str, ip: str, password: str = PASSWORD) -> httpx.Response:
@@ -152,18 +159,41 @@ def test_failures_do_not_extend_the_window(attacked: AuthProcess) -> None:
     client.http.close()
 
 
+async def _queue_depths(url: str, scrapes: int) -> list[float]:
+    """The hashing queue's depth, scraped every 20 ms while logins run."""
+    depths = []
+    async with httpx.AsyncClient(base_url=url, timeout=60) as client:
+        for _ in range(scrapes):
+            await asyncio.sleep(0.02)
+            text = (await client.get("/auth/metrics")).text
+            depths.append(Scrape.parse(text).value("cinema_auth_hashing_queue_depth"))
+    return depths
+
+
+async def _at_once_watching_the_queue(
+    url: str, attempts: list[tuple[str, str, str]]
+) -> tuple[list[httpx.Response], list[float]]:
+    return await asyncio.gather(_at_once(url, attempts), _queue_depths(url, 10))
+
+
 def test_a_full_hashing_queue_answers_503_with_retry_after(attacked: AuthProcess) -> None:
     users = [Api(attacked.url) for _ in range(20)]
     logins = [client.sign_up()["login"] for client in users]
+    before = _scrape(attacked)
 
-    responses = asyncio.run(
-        _at_once(
+    responses, depths = asyncio.run(
+        _at_once_watching_the_queue(
             attacked.url, [(login, PASSWORD, client.ip) for login, client in zip(logins, users, strict=True)]
         )
     )
 
     statuses = [response.status_code for response in responses]
     busy = [response for response in responses if response.status_code == 503]
+    after = _scrape(attacked)
+    # Every 503 is counted as a busy login, and the queue was seen full but never over its limit.
+    busy_logins = after.value("cinema_auth_logins_total", outcome="busy")
+    assert busy_logins - before.value("cinema_auth_logins_total", outcome="busy") == len(busy)
+    assert 0 < max(depths) <= QUEUE_LIMIT, depths
     assert set(statuses) <= {200, 503}, statuses
     assert statuses.count(200) >= QUEUE_LIMIT
     assert busy, statuses
